@@ -1,0 +1,65 @@
+# Relay: `make run` to chat with the bot, `make test` to run every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+MODEL := models/relay.tar.gz
+SPACY_MODEL := models/spacy/relay_en/meta.json
+TRAINING_DATA := $(shell find data -type f \( -name '*.yml' -o -name '*.jsonl' \) 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help run test train spacy shell validate crossval eval lint clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.in constraints.txt scripts/find_python310.sh
+	@python=$$(scripts/find_python310.sh) || exit 1; \
+	  echo "Creating $(VENV) with $$python"; \
+	  [ -x $(PY) ] || "$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==26.3" "setuptools==70.3.0" "wheel==0.45.1"
+	$(PY) -m pip install --quiet -r requirements.in -c constraints.txt
+	@touch $(STAMP)
+
+$(SPACY_MODEL): $(STAMP) data/patterns/entities.jsonl bot/nlu/spacy_model.py
+	$(PY) -m bot.nlu.spacy_model --patterns data/patterns/entities.jsonl --out models/spacy/relay_en
+
+spacy: $(SPACY_MODEL)  ## Build the spaCy pipeline (tokenizer, lemmas, entity patterns)
+
+$(MODEL): $(STAMP) $(SPACY_MODEL) config.yml domain.yml $(TRAINING_DATA)
+	$(RASA) train --config config.yml --domain domain.yml --data data \
+	  --out models --fixed-model-name relay
+
+train: $(MODEL)  ## Train the model when the data, config or domain changed
+
+run: $(MODEL)  ## Install, train if needed, and start Relay on localhost (Ctrl-C stops)
+	$(PY) -m bot.tools.run --model $(MODEL)
+
+test: $(MODEL)  ## Run the whole test suite (trains first when needed)
+	$(PY) -m pytest
+
+shell: $(MODEL)  ## Talk to the bot in the terminal
+	$(PY) -m bot.tools.shell --model $(MODEL)
+
+validate: $(STAMP)  ## Check the training data and domain for conflicts
+	$(RASA) data validate --config config.yml --domain domain.yml --data data
+
+crossval: $(STAMP) $(SPACY_MODEL)  ## NLU cross-validation report in results/crossval/
+	$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds 5 \
+	  --out results/crossval
+
+eval: $(MODEL)  ## Accuracy and macro-F1 on the held-out set tests/nlu/, with a plot
+	$(PY) -m bot.tools.evaluate_nlu --model $(MODEL) --data tests/nlu --out results/nlu_eval
+
+lint: $(STAMP)  ## Lint and format-check the Python code
+	$(VENV)/bin/ruff check bot actions tests
+
+clean:  ## Remove trained models and results (keeps .venv and var/)
+	rm -rf models results

@@ -1,0 +1,41 @@
+"""How to reach the shop's staff, honestly, from the business facts.
+
+Used for `request_human` and complaints until Relay's own human handoff takes
+over these paths.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import shop, text
+
+
+class ActionContactStaff(Action):
+    """Says whether staff are available now and how to reach them."""
+
+    def name(self) -> str:
+        return "action_contact_staff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        facts = shop.facts()
+        now = shop.now()
+        status = facts.support_hours.status(now)
+        contact = {"phone": facts.contact_phone, "email": facts.contact_email}
+        if status.open_now and status.today.closes:
+            dispatcher.utter_message(
+                response="utter_contact_staff_open",
+                closes=text.clock(status.today.closes),
+                **contact,
+            )
+        else:
+            next_opening = text.when(domain, status.next_opening, now) if status.next_opening else ""
+            dispatcher.utter_message(
+                response="utter_contact_staff_closed", next_opening=next_opening, **contact
+            )
+        return []

@@ -1,0 +1,70 @@
+"""The shape shared by every form that acts on one order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import shop
+from actions.verification import (
+    check_email_for_order,
+    check_order_id,
+    current_order,
+    is_verified_for,
+    normalise_email,
+)
+from bot.shop.views import OrderView
+
+
+class OrderFormValidation(FormValidationAction):
+    """Validates the order number, then asks for the email only when ownership is unproven.
+
+    Subclasses name the form and say, through `needs_more_than_order`, whether
+    the rest of the form makes sense for this order (a shipped order cannot be
+    cancelled, so the cancel form stops after the order number and its submit
+    action explains why).
+    """
+
+    def name(self) -> str:
+        raise NotImplementedError("subclasses name their form's validation action")
+
+    def needs_more_than_order(self, order: OrderView) -> bool:
+        return True
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        order = current_order(tracker)
+        if order is None:
+            return domain_slots
+        if not self.needs_more_than_order(order):
+            return ["order_id"]
+        if is_verified_for(order, tracker):
+            return [slot for slot in domain_slots if slot != "email"]
+        return domain_slots
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        result = check_order_id(value, dispatcher, tracker)
+        order_id = result["order_id"]
+        if order_id is not None:
+            order = shop.repository().order(order_id)
+            email = normalise_email(tracker.get_slot("email"))
+            if order is not None and email is not None and email != order.customer_email.lower():
+                # An email given for another order proves nothing about this one.
+                result["email"] = None
+        return result
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_email_for_order(value, dispatcher, tracker)

@@ -1,0 +1,187 @@
+"""Order status, cancelling an order, and changing its delivery address."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import shop, text
+from actions.order_form import OrderFormValidation
+from actions.verification import current_order, is_verified_for, known_customer_id
+from bot.shop import rules
+from bot.shop.views import OrderView
+
+MAX_ADDRESS_LENGTH = 200
+MIN_ADDRESS_WORDS = 3
+RECENT_ORDER_BUTTONS = 4
+
+
+class ActionAskOrderId(Action):
+    """Asks for the order number, offering a known customer's recent orders as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer_id = known_customer_id(tracker)
+        orders = (
+            shop.repository().recent_orders(customer_id, RECENT_ORDER_BUTTONS)
+            if customer_id is not None
+            else []
+        )
+        if not orders:
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        buttons = [
+            {
+                "title": f"{order.id} · {text.items(order)} · {order.status}",
+                "payload": f'/inform{{"order_id": "{order.id}"}}',
+            }
+            for order in orders
+        ]
+        dispatcher.utter_message(response="utter_ask_order_id_known", buttons=buttons)
+        return []
+
+
+class ValidateOrderStatusForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+
+def _order_values(order: OrderView) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "items": text.items(order),
+        "carrier": order.carrier or "",
+        "tracking": order.tracking_number or "",
+        "expected": text.day(order.expected_delivery) if order.expected_delivery else "",
+        "delivered": text.day(order.delivered_at) if order.delivered_at else "",
+    }
+
+
+class ActionCheckOrderStatus(Action):
+    """Tells the customer where their order is, straight from the database."""
+
+    def name(self) -> str:
+        return "action_check_order_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = current_order(tracker)
+        if order is None:
+            return []
+        values = _order_values(order)
+        if rules.is_late(order, shop.today()):
+            dispatcher.utter_message(response="utter_order_late", **values)
+        else:
+            dispatcher.utter_message(response=f"utter_order_{order.status}", **values)
+        return []
+
+
+class ValidateCancelOrderForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_cancel_order_form"
+
+    def needs_more_than_order(self, order: OrderView) -> bool:
+        return rules.can_cancel(order)
+
+
+class ActionCancelOrder(Action):
+    """Cancels a confirmed order when the rules allow it, or explains the alternatives."""
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = current_order(tracker)
+        reset = [SlotSet("confirm_cancel", None)]
+        if order is None:
+            return reset
+        facts = shop.facts()
+        values = _order_values(order)
+        if order.status == "cancelled":
+            dispatcher.utter_message(response="utter_cancel_already", **values)
+        elif order.status == "shipped":
+            dispatcher.utter_message(
+                response="utter_cancel_too_late_shipped", window=facts.return_window_days, **values
+            )
+        elif order.status == "delivered":
+            eligibility = rules.return_eligibility(order, shop.today(), facts.return_window_days)
+            deadline = text.day(eligibility.deadline) if eligibility.deadline else ""
+            dispatcher.utter_message(
+                response="utter_cancel_too_late_delivered", deadline=deadline, **values
+            )
+        elif tracker.get_slot("confirm_cancel") is True and is_verified_for(order, tracker):
+            cancelled = shop.repository().cancel_order(order.id, shop.now().replace(tzinfo=None))
+            dispatcher.utter_message(
+                response="utter_order_cancelled_now",
+                order_id=order.id,
+                amount=facts.money(cancelled.total),
+                bank_time=facts.refund_bank_time,
+            )
+        else:
+            dispatcher.utter_message(response="utter_cancel_kept", order_id=order.id)
+        return reset
+
+
+class ValidateChangeAddressForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_change_address_form"
+
+    def needs_more_than_order(self, order: OrderView) -> bool:
+        return rules.can_change_address(order)
+
+    def validate_new_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        address = " ".join(str(value or "").split())
+        complete = (
+            len(address) <= MAX_ADDRESS_LENGTH
+            and len(re.findall(r"\w+", address)) >= MIN_ADDRESS_WORDS
+            and re.search(r"\d", address) is not None
+        )
+        if not complete:
+            dispatcher.utter_message(response="utter_invalid_address")
+            return {"new_address": None}
+        return {"new_address": address}
+
+
+class ActionChangeAddress(Action):
+    """Changes the delivery address of an order that has not shipped yet."""
+
+    def name(self) -> str:
+        return "action_change_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = current_order(tracker)
+        reset = [SlotSet("new_address", None), SlotSet("confirm_address", None)]
+        if order is None:
+            return reset
+        values = _order_values(order)
+        if order.status == "shipped":
+            dispatcher.utter_message(response="utter_address_too_late", **values)
+        elif not rules.can_change_address(order):
+            dispatcher.utter_message(
+                response="utter_address_order_closed", status=order.status, **values
+            )
+        elif tracker.get_slot("confirm_address") is True and is_verified_for(order, tracker):
+            address = tracker.get_slot("new_address")
+            shop.repository().change_address(order.id, address)
+            dispatcher.utter_message(
+                response="utter_address_changed", order_id=order.id, address=address
+            )
+        else:
+            dispatcher.utter_message(response="utter_address_kept", order_id=order.id)
+        return reset

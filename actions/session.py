@@ -1,0 +1,70 @@
+"""Session start (recognising returning customers) and greetings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import shop
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_SLOTS = ("customer_id", "customer_name")
+
+
+def _carried_over_slots(tracker: Tracker) -> list[EventType]:
+    return [
+        SlotSet(name, value)
+        for name, value in tracker.current_slot_values().items()
+        if name not in IDENTITY_SLOTS and name != "requested_slot" and value is not None
+    ]
+
+
+class ActionSessionStart(Action):
+    """Starts a session and recognises a known customer from their channel id."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted(), *_carried_over_slots(tracker)]
+        try:
+            customer = shop.repository().customer_by_sender(tracker.sender_id)
+        except SQLAlchemyError:
+            logger.exception("could not look up customer for sender %s", tracker.sender_id)
+            customer = None
+        if customer is not None:
+            events += [
+                SlotSet("customer_id", customer.id),
+                SlotSet("customer_name", customer.first_name),
+            ]
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ActionGreet(Action):
+    """Greets returning customers by name."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        name = tracker.get_slot("customer_name")
+        if name and tracker.get_slot("customer_id") is not None:
+            dispatcher.utter_message(response="utter_greet_known", name=name)
+        elif name:
+            dispatcher.utter_message(response="utter_greet_named", name=name)
+        else:
+            dispatcher.utter_message(response="utter_greet")
+        return []

@@ -1,0 +1,53 @@
+"""Access to the shop's data, facts and clock for actions, created once per process.
+
+Nothing connects at import time: the first action that needs the database
+creates the engine and, on a fresh database, the schema and demo data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+from bot.settings import Settings, load_settings
+from bot.shop.facts import ShopFacts, load_facts
+from bot.shop.repository import ShopRepository, init_db, make_engine
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def facts() -> ShopFacts:
+    return load_facts(settings().facts_file)
+
+
+def now() -> datetime:
+    """The current time in the shop's timezone (fixed by RELAY_NOW in tests and demos)."""
+    fixed = settings().now
+    if fixed:
+        moment = datetime.fromisoformat(fixed)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=facts().timezone)
+        return moment.astimezone(facts().timezone)
+    return datetime.now(facts().timezone)
+
+
+def today() -> date:
+    return now().date()
+
+
+@lru_cache(maxsize=1)
+def repository() -> ShopRepository:
+    engine = make_engine(settings().shop_db_url)
+    init_db(engine, today())
+    return ShopRepository(engine)
+
+
+def reset() -> None:
+    """Forgets the cached settings, facts and database (used by tests)."""
+    settings.cache_clear()
+    facts.cache_clear()
+    repository.cache_clear()

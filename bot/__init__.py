@@ -1,0 +1,1 @@
+"""Relay: a customer-support assistant built on Rasa Open Source."""

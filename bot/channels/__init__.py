@@ -1,0 +1,1 @@
+"""Rasa input/output channels for Relay's customers."""

@@ -1,0 +1,1 @@
+"""Relay's NLU building blocks (spaCy pipeline, custom Rasa components)."""

@@ -1,0 +1,47 @@
+"""Relay's settings, read from the environment in one place.
+
+Every process (Rasa server, action server, tools) calls `load_settings()` when it
+starts; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATA_DIR = ROOT / "var"
+DEFAULT_FACTS_FILE = ROOT / "shop" / "facts.yml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of Relay's environment variables.
+
+    Attributes:
+        data_dir: Directory for runtime files (SQLite databases); never committed.
+        shop_db_url: SQLAlchemy URL of the shop's database.
+        facts_file: YAML file with the shop's business facts.
+        now: Fixed "current time" in ISO format, for reproducible tests and demos.
+    """
+
+    data_dir: Path
+    shop_db_url: str
+    facts_file: Path
+    now: str | None = None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Reads Relay's settings from `environ` (defaults to `os.environ`)."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("RELAY_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    shop_db_url = env.get("RELAY_SHOP_DB_URL") or f"sqlite:///{data_dir / 'shop.db'}"
+    facts_file = Path(env.get("RELAY_FACTS_FILE", str(DEFAULT_FACTS_FILE)))
+    return Settings(
+        data_dir=data_dir,
+        shop_db_url=shop_db_url,
+        facts_file=facts_file,
+        now=env.get("RELAY_NOW") or None,
+    )

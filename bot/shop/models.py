@@ -1,0 +1,125 @@
+"""SQLAlchemy schema of the shop's data (customers, orders, returns, refunds, ...).
+
+The same models run on SQLite (the embedded default) and PostgreSQL: only the
+connection URL changes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled")
+RETURN_STATUSES = ("requested", "received", "refunded", "rejected")
+REFUND_STATUSES = ("pending", "processing", "refunded")
+SUBSCRIPTION_STATUSES = ("active", "paused", "cancelled")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False)
+    email = Column(String(254), nullable=False, unique=True)
+    telegram_id = Column(String(64), unique=True)
+    website_id = Column(String(64), unique=True)
+    loyalty_points = Column(Integer, nullable=False, default=0)
+
+    orders = relationship("Order", back_populates="customer", order_by="Order.placed_at")
+    subscriptions = relationship("Subscription", back_populates="customer")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id = Column(Integer, primary_key=True)
+    sku = Column(String(32), nullable=False, unique=True)
+    name = Column(String(120), nullable=False, unique=True)
+    price = Column(Numeric(10, 2), nullable=False)
+    stock = Column(Integer, nullable=False, default=0)
+    restock_date = Column(Date)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(String(16), primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    status = Column(String(16), nullable=False)
+    placed_at = Column(DateTime, nullable=False)
+    shipped_at = Column(DateTime)
+    delivered_at = Column(DateTime)
+    expected_delivery = Column(Date)
+    carrier = Column(String(64))
+    tracking_number = Column(String(64))
+    delivery_address = Column(Text, nullable=False)
+
+    customer = relationship("Customer", back_populates="orders")
+    items = relationship("OrderItem", back_populates="order", order_by="OrderItem.id")
+    returns = relationship("Return", back_populates="order", order_by="Return.id")
+    refunds = relationship("Refund", back_populates="order", order_by="Refund.id")
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(String(16), ForeignKey("orders.id"), nullable=False)
+    product_id = Column(Integer, ForeignKey("products.id"), nullable=False)
+    quantity = Column(Integer, nullable=False, default=1)
+    unit_price = Column(Numeric(10, 2), nullable=False)
+
+    order = relationship("Order", back_populates="items")
+    product = relationship("Product")
+
+
+class Return(Base):
+    __tablename__ = "returns"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(String(16), ForeignKey("orders.id"), nullable=False)
+    product_id = Column(Integer, ForeignKey("products.id"), nullable=False)
+    reason = Column(Text, nullable=False)
+    status = Column(String(16), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order", back_populates="returns")
+    product = relationship("Product")
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(String(16), ForeignKey("orders.id"), nullable=False)
+    return_id = Column(Integer, ForeignKey("returns.id"))
+    amount = Column(Numeric(10, 2), nullable=False)
+    status = Column(String(16), nullable=False)
+    requested_at = Column(DateTime, nullable=False)
+    completed_at = Column(DateTime)
+
+    order = relationship("Order", back_populates="refunds")
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    plan = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False)
+    next_renewal = Column(Date)
+    monthly_price = Column(Numeric(10, 2), nullable=False)
+
+    customer = relationship("Customer", back_populates="subscriptions")

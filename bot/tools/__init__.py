@@ -1,0 +1,1 @@
+"""Command-line tools for running, training and evaluating Relay."""

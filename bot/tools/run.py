@@ -1,0 +1,96 @@
+"""Starts Relay on localhost: the action server and the Rasa server, until Ctrl-C.
+
+    python -m bot.tools.run   (what `make run` does after training)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bot.settings import load_settings
+from bot.tools.services import (
+    Ports,
+    action_server_command,
+    api_token,
+    environment,
+    rasa_server_command,
+)
+
+STARTUP_SECONDS = 180
+
+
+def wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], seconds: float) -> bool:
+    """Polls `url` until it answers, a process dies, or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(1)
+    return False
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/relay.tar.gz"))
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--actions-port", type=int, default=5055)
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    ports = Ports(rasa=args.rasa_port, actions=args.actions_port)
+    token = api_token(settings.data_dir)
+    env = environment(settings.data_dir, ports)
+    processes = [
+        subprocess.Popen(action_server_command(ports), env=env),
+        subprocess.Popen(rasa_server_command(args.model, ports, token), env=env),
+    ]
+    signal.signal(signal.SIGTERM, lambda *_: stop(processes))
+    try:
+        up = wait_until_up(f"http://127.0.0.1:{ports.rasa}/", processes, STARTUP_SECONDS)
+        if not up:
+            print("Relay did not start; see the log lines above.", file=sys.stderr)
+            stop(processes)
+            return 1
+        print(
+            "\nRelay is running.\n"
+            f"  Chat in your browser:  http://localhost:{ports.rasa}/webhooks/chat/\n"
+            f"  REST channel:          http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
+            f"  HTTP API token:        in {settings.data_dir / 'api_token'} (or RELAY_API_TOKEN)\n"
+            f"  Shop data (SQLite):    {settings.shop_db_url}\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("A Relay process stopped; shutting down the rest.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping Relay...", flush=True)
+        return 0
+    finally:
+        stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""How Relay's processes are started: commands and environment, shared by `make run`,
+`make shell` and the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.settings import ROOT
+
+TOKEN_FILE_NAME = "api_token"
+
+
+@dataclass(frozen=True)
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+
+
+def api_token(data_dir: Path) -> str:
+    """RELAY_API_TOKEN, or a random token generated once and kept in the data directory."""
+    token = os.environ.get("RELAY_API_TOKEN")
+    if token:
+        return token
+    path = data_dir / TOKEN_FILE_NAME
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    path.write_text(token, encoding="utf-8")
+    path.chmod(0o600)
+    return token
+
+
+def environment(data_dir: Path, ports: Ports, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of Relay's processes: SQLite under `data_dir` unless set otherwise."""
+    env = dict(os.environ)
+    defaults = {
+        "RASA_TELEMETRY_ENABLED": "false",
+        "RELAY_DATA_DIR": str(data_dir),
+        "RELAY_ACTION_ENDPOINT": f"http://127.0.0.1:{ports.actions}/webhook",
+        "RELAY_TRACKER_DIALECT": "sqlite",
+        "RELAY_TRACKER_DB": str(data_dir / "tracker.db"),
+        "RELAY_TRACKER_HOST": "",
+        "RELAY_TRACKER_USER": "",
+        "RELAY_TRACKER_PASSWORD": "",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    env.update(extra or {})
+    return env
+
+
+def rasa_bin() -> str:
+    return str(Path(sys.executable).with_name("rasa"))
+
+
+def rasa_server_command(
+    model: Path, ports: Ports, token: str, host: str = "127.0.0.1"
+) -> list[str]:
+    return [
+        rasa_bin(), "run",
+        "--model", str(model),
+        "--endpoints", str(ROOT / "endpoints.yml"),
+        "--credentials", str(ROOT / "credentials.yml"),
+        "--interface", host,
+        "--port", str(ports.rasa),
+        "--enable-api",
+        "--auth-token", token,
+    ]
+
+
+def action_server_command(ports: Ports) -> list[str]:
+    return [rasa_bin(), "run", "actions", "--actions", "actions", "--port", str(ports.actions)]

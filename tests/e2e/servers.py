@@ -1,0 +1,134 @@
+"""Starts the real Rasa server and action server on loopback ports for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.settings import ROOT
+from bot.tools.services import (
+    Ports,
+    action_server_command,
+    environment,
+    rasa_server_command,
+)
+
+MODEL = ROOT / "models" / "relay.tar.gz"
+STARTUP_SECONDS = 240
+TOKEN = "e2e-secret-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
+    """A JSON request; returns (status, decoded body or raw text)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read().decode()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raw = error.read().decode()
+        status = error.code
+    try:
+        return status, json.loads(raw)
+    except json.JSONDecodeError:
+        return status, raw
+
+
+@dataclass
+class Relay:
+    """Handles to a running Relay: its URLs, data folder and processes."""
+
+    ports: Ports
+    data_dir: Path
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]]
+    logs: list[Path]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
+        status, replies = http(
+            "POST", f"{self.url}/webhooks/rest/webhook", {"sender": sender, "message": message}
+        )
+        assert status == 200, (status, replies)
+        return replies
+
+    def texts(self, sender: str, message: str) -> str:
+        """Everything the bot answered to `message`, as one string."""
+        return "\n".join(reply.get("text", "") for reply in self.say(sender, message))
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(
+            f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+            for log in self.logs
+            if log.exists()
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait(relay: Relay) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    checks = [
+        f"http://127.0.0.1:{relay.ports.actions}/health",
+        f"{relay.url}/status?token={TOKEN}",
+    ]
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in relay.processes):
+            raise RuntimeError("a Relay process exited during start-up\n" + relay.log_tail())
+        try:
+            if all(http("GET", url, timeout=5)[0] == 200 for url in checks):
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError("Relay did not start in time\n" + relay.log_tail())
+
+
+def start(data_dir: Path, extra_env: dict[str, str]) -> Relay:
+    """Starts the action server and Rasa server with their data under `data_dir`."""
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ports = Ports(rasa=free_port(), actions=free_port())
+    env = environment(data_dir, ports, {"RELAY_API_TOKEN": TOKEN, **extra_env})
+    logs = [data_dir / "actions.log", data_dir / "rasa.log"]
+    commands = [action_server_command(ports), rasa_server_command(MODEL, ports, TOKEN)]
+    processes = []
+    for command, log in zip(commands, logs):
+        handle = log.open("wb")
+        processes.append(
+            subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+        )
+    relay = Relay(ports=ports, data_dir=data_dir, env=env, processes=processes, logs=logs)
+    try:
+        _wait(relay)
+    except Exception:
+        relay.stop()
+        raise
+    return relay
