@@ -46,7 +46,7 @@ test: $(MODEL)  ## Run the whole test suite (trains first when needed)
 	$(PY) -m pytest
 
 shell: $(MODEL)  ## Talk to the bot in the terminal
-	$(PY) -m bot.tools.shell --model $(MODEL)
+	$(PY) -m bot.tools.shell --model $(MODEL) $(ARGS)
 
 validate: $(STAMP)  ## Check the training data and domain for conflicts
 	$(RASA) data validate --config config.yml --domain domain.yml --data data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -27,8 +28,9 @@ def identified_customer(tracker: Tracker) -> CustomerView | None:
 class AccountFormValidation(FormValidationAction):
     """Skips the email question for customers Relay already knows."""
 
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError("subclasses name their form's validation action")
+        """Each form's validation action is named `validate_<form name>`."""
 
     async def required_slots(
         self,
@@ -80,7 +82,9 @@ class ActionLoyaltyPoints(Action):
         facts = shop.facts()
         customer = identified_customer(tracker)
         if customer is not None:
-            worth = (customer.loyalty_points // facts.loyalty_redeem_points) * facts.loyalty_redeem_value
+            worth = (
+                customer.loyalty_points // facts.loyalty_redeem_points
+            ) * facts.loyalty_redeem_value
             dispatcher.utter_message(
                 response="utter_loyalty_balance",
                 name=customer.first_name,

@@ -34,7 +34,9 @@ class ActionContactStaff(Action):
                 **contact,
             )
         else:
-            next_opening = text.when(domain, status.next_opening, now) if status.next_opening else ""
+            next_opening = (
+                text.when(domain, status.next_opening, now) if status.next_opening else ""
+            )
             dispatcher.utter_message(
                 response="utter_contact_staff_closed", next_opening=next_opening, **contact
             )

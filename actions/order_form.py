@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import shop
@@ -29,11 +30,12 @@ class OrderFormValidation(FormValidationAction):
     action explains why).
     """
 
-    def name(self) -> str:
-        raise NotImplementedError("subclasses name their form's validation action")
-
     def needs_more_than_order(self, order: OrderView) -> bool:
         return True
+
+    @abstractmethod
+    def name(self) -> str:
+        """Each form's validation action is named `validate_<form name>`."""
 
     async def required_slots(
         self,

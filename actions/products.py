@@ -47,7 +47,9 @@ class ActionProductAvailability(Action):
         if product.stock > LOW_STOCK:
             dispatcher.utter_message(response="utter_product_in_stock", **values)
         elif product.stock > 0:
-            dispatcher.utter_message(response="utter_product_low_stock", stock=product.stock, **values)
+            dispatcher.utter_message(
+                response="utter_product_low_stock", stock=product.stock, **values
+            )
         elif product.restock_date is not None:
             dispatcher.utter_message(
                 response="utter_product_restock", restock=text.day(product.restock_date), **values

@@ -131,11 +131,7 @@ class ActionStartReturn(Action):
         if not product or not reason or not is_verified_for(order, tracker):
             return reset
         existing = next(
-            (
-                r
-                for r in order.returns
-                if r.product == product and r.status in OPEN_RETURN_STATUSES
-            ),
+            (r for r in order.returns if r.product == product and r.status in OPEN_RETURN_STATUSES),
             None,
         )
         if existing is not None:

@@ -5,7 +5,8 @@ with spaCy and spacy-lookups-data, and the entity patterns (order numbers,
 emails) come from a JSONL file trainers edit. Rasa's SpacyNLP loads the result
 by path (see config.yml).
 
-    python -m bot.nlu.spacy_model --patterns data/patterns/entities.jsonl --out models/spacy/relay_en
+    python -m bot.nlu.spacy_model --patterns data/patterns/entities.jsonl \
+        --out models/spacy/relay_en
 """
 
 from __future__ import annotations

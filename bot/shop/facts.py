@@ -65,7 +65,9 @@ class Schedule:
     holidays: dict[date, tuple[str, tuple[time, time] | None]] = field(default_factory=dict)
 
     @classmethod
-    def from_facts(cls, weekly: dict[str, str], holidays: list[dict[str, Any]], where: str) -> Schedule:
+    def from_facts(
+        cls, weekly: dict[str, str], holidays: list[dict[str, Any]], where: str
+    ) -> Schedule:
         missing = [day for day in WEEKDAYS if day not in weekly]
         if missing:
             raise FactsError(f"{where}: no hours for {', '.join(missing)}")

@@ -6,19 +6,35 @@ connection URL changes.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Date,
     DateTime,
     ForeignKey,
     Integer,
-    Numeric,
     String,
     Text,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
 
 Base = declarative_base()
+
+
+class Money(TypeDecorator):  # type: ignore[type-arg]
+    """An amount of money stored exactly, as an integer number of pence."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        return None if value is None else int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled")
 RETURN_STATUSES = ("requested", "received", "refunded", "rejected")
@@ -46,7 +62,7 @@ class Product(Base):
     id = Column(Integer, primary_key=True)
     sku = Column(String(32), nullable=False, unique=True)
     name = Column(String(120), nullable=False, unique=True)
-    price = Column(Numeric(10, 2), nullable=False)
+    price = Column(Money(), nullable=False)
     stock = Column(Integer, nullable=False, default=0)
     restock_date = Column(Date)
 
@@ -78,7 +94,7 @@ class OrderItem(Base):
     order_id = Column(String(16), ForeignKey("orders.id"), nullable=False)
     product_id = Column(Integer, ForeignKey("products.id"), nullable=False)
     quantity = Column(Integer, nullable=False, default=1)
-    unit_price = Column(Numeric(10, 2), nullable=False)
+    unit_price = Column(Money(), nullable=False)
 
     order = relationship("Order", back_populates="items")
     product = relationship("Product")
@@ -104,7 +120,7 @@ class Refund(Base):
     id = Column(Integer, primary_key=True)
     order_id = Column(String(16), ForeignKey("orders.id"), nullable=False)
     return_id = Column(Integer, ForeignKey("returns.id"))
-    amount = Column(Numeric(10, 2), nullable=False)
+    amount = Column(Money(), nullable=False)
     status = Column(String(16), nullable=False)
     requested_at = Column(DateTime, nullable=False)
     completed_at = Column(DateTime)
@@ -120,6 +136,6 @@ class Subscription(Base):
     plan = Column(String(64), nullable=False)
     status = Column(String(16), nullable=False)
     next_renewal = Column(Date)
-    monthly_price = Column(Numeric(10, 2), nullable=False)
+    monthly_price = Column(Money(), nullable=False)
 
     customer = relationship("Customer", back_populates="subscriptions")

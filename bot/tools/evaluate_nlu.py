@@ -1,6 +1,7 @@
 """Scores the trained NLU model on the held-out test set and writes a report with plots.
 
-    python -m bot.tools.evaluate_nlu --model models/relay.tar.gz --data tests/nlu --out results/nlu_eval
+    python -m bot.tools.evaluate_nlu --model models/relay.tar.gz --data tests/nlu \
+        --out results/nlu_eval
 
 Writes `report.md` (accuracy, macro-F1, per-intent table, confusions), `metrics.json`
 and `confusion_matrix.png` / `per_intent_f1.png` into the output folder.
@@ -71,7 +72,9 @@ class Evaluation:
         }
 
     def confusions(self, limit: int = 15) -> list[tuple[str, str, int]]:
-        pairs = Counter((p.expected, p.predicted) for p in self.predictions if p.expected != p.predicted)
+        pairs = Counter(
+            (p.expected, p.predicted) for p in self.predictions if p.expected != p.predicted
+        )
         return [(e, p, n) for (e, p), n in pairs.most_common(limit)]
 
 
@@ -130,8 +133,15 @@ def plot(evaluation: Evaluation, out: Path) -> list[Path]:
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                ax.text(j, i, matrix[i, j], ha="center", va="center", fontsize=7,
-                        color="white" if i == j else "crimson")
+                ax.text(
+                    j,
+                    i,
+                    matrix[i, j],
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if i == j else "crimson",
+                )
     ax.set_xlabel("predicted intent")
     ax.set_ylabel("true intent")
     ax.set_title("Held-out NLU test set: confusion matrix")
@@ -162,17 +172,20 @@ def report(evaluation: Evaluation, model: Path, data: Path) -> str:
         f"| {label} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |"
         for label, m in metrics["per_intent"].items()
     )
-    confusions = "\n".join(
-        f"| {expected} | {predicted} | {count} |"
-        for expected, predicted, count in evaluation.confusions()
-    ) or "| (none) | | |"
+    confusions = (
+        "\n".join(
+            f"| {expected} | {predicted} | {count} |"
+            for expected, predicted, count in evaluation.confusions()
+        )
+        or "| (none) | | |"
+    )
     return f"""# NLU evaluation on the held-out test set
 
-- Model: `{model}`; test data: `{data}` ({metrics['examples']} messages)
-- **Accuracy: {metrics['accuracy']:.3f}**, **macro-F1: {metrics['macro_f1']:.3f}**
+- Model: `{model}`; test data: `{data}` ({metrics["examples"]} messages)
+- **Accuracy: {metrics["accuracy"]:.3f}**, **macro-F1: {metrics["macro_f1"]:.3f}**
   (the classifier's best intent; target macro-F1 >= 0.95, under 0.90 is a defect)
-- Sent to the two-stage fallback (confidence under the threshold): {metrics['fallback_rate']:.1%}
-- Mean parse time: {metrics['parse_ms_mean']:.1f} ms per message
+- Sent to the two-stage fallback (confidence under the threshold): {metrics["fallback_rate"]:.1%}
+- Mean parse time: {metrics["parse_ms_mean"]:.1f} ms per message
 - Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}
 
 ![confusion matrix](confusion_matrix.png)

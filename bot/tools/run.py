@@ -1,6 +1,6 @@
 """Starts Relay on localhost: the action server and the Rasa server, until Ctrl-C.
 
-    python -m bot.tools.run   (what `make run` does after training)
+python -m bot.tools.run   (what `make run` does after training)
 """
 
 from __future__ import annotations

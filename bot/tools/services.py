@@ -35,7 +35,9 @@ def api_token(data_dir: Path) -> str:
     return token
 
 
-def environment(data_dir: Path, ports: Ports, extra: dict[str, str] | None = None) -> dict[str, str]:
+def environment(
+    data_dir: Path, ports: Ports, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """The environment of Relay's processes: SQLite under `data_dir` unless set otherwise."""
     env = dict(os.environ)
     defaults = {
@@ -65,14 +67,21 @@ def rasa_server_command(
     model: Path, ports: Ports, token: str, host: str = "127.0.0.1"
 ) -> list[str]:
     return [
-        rasa_bin(), "run",
-        "--model", str(model),
-        "--endpoints", str(ROOT / "endpoints.yml"),
-        "--credentials", str(ROOT / "credentials.yml"),
-        "--interface", host,
-        "--port", str(ports.rasa),
+        rasa_bin(),
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--interface",
+        host,
+        "--port",
+        str(ports.rasa),
         "--enable-api",
-        "--auth-token", token,
+        "--auth-token",
+        token,
     ]
 
 

@@ -1,6 +1,6 @@
 """Talk to Relay in the terminal: starts the action server, then `rasa shell`.
 
-    python -m bot.tools.shell   (what `make shell` does)
+python -m bot.tools.shell   (what `make shell` does)
 """
 
 from __future__ import annotations
@@ -29,8 +29,14 @@ def main(argv: list[str] | None = None) -> int:
             print("The action server did not start.", file=sys.stderr)
             return 1
         shell = [
-            rasa_bin(), "shell", "--model", str(args.model), "--endpoints", "endpoints.yml",
-            "--conversation-id", args.sender,
+            rasa_bin(),
+            "shell",
+            "--model",
+            str(args.model),
+            "--endpoints",
+            "endpoints.yml",
+            "--conversation-id",
+            args.sender,
         ]
         return subprocess.call(shell, env=env)
     except KeyboardInterrupt:

@@ -120,7 +120,7 @@ def start(data_dir: Path, extra_env: dict[str, str]) -> Relay:
     logs = [data_dir / "actions.log", data_dir / "rasa.log"]
     commands = [action_server_command(ports), rasa_server_command(MODEL, ports, TOKEN)]
     processes = []
-    for command, log in zip(commands, logs):
+    for command, log in zip(commands, logs, strict=True):
         handle = log.open("wb")
         processes.append(
             subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
