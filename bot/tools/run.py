@@ -50,6 +50,10 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/relay.tar.gz"))
@@ -65,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.Popen(action_server_command(ports), env=env),
         subprocess.Popen(rasa_server_command(args.model, ports, token), env=env),
     ]
-    signal.signal(signal.SIGTERM, lambda *_: stop(processes))
+    # Ctrl-C and `kill` both stop every process cleanly, even when started in the background.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         up = wait_until_up(f"http://127.0.0.1:{ports.rasa}/", processes, STARTUP_SECONDS)
         if not up:

@@ -50,6 +50,7 @@ def environment(
         "RELAY_TRACKER_USER": "",
         "RELAY_TRACKER_PASSWORD": "",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONPATH": str(ROOT),
     }

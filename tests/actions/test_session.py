@@ -1,0 +1,106 @@
+"""actions/session.py: session start (recognising customers) and greetings."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from sqlalchemy.exc import OperationalError
+
+from actions import shop
+from actions.session import ActionGreet, ActionSessionStart
+
+
+def run(action, dispatcher, tracker, domain):
+    return asyncio.run(action.run(dispatcher, tracker, domain))
+
+
+def maya_id() -> int:
+    return shop.repository().customer_by_email("maya.patel@example.com").id
+
+
+@pytest.mark.parametrize("sender_id", ["web-maya", "1001"])  # website and Telegram ids
+def test_session_start_recognises_a_known_customer(shop_db, tracker, dispatcher, domain, sender_id):
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id=sender_id), domain)
+
+    assert events == [
+        SessionStarted(),
+        SlotSet("customer_id", maya_id()),
+        SlotSet("customer_name", "Maya"),
+        ActionExecuted("action_listen"),
+    ]
+    assert dispatcher.messages == []
+
+
+def test_session_start_for_an_unknown_sender(shop_db, tracker, dispatcher, domain):
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-stranger"), domain)
+    assert events == [SessionStarted(), ActionExecuted("action_listen")]
+
+
+def test_session_start_carries_over_slots_but_not_identity(shop_db, tracker, dispatcher, domain):
+    previous = {
+        "order_id": "100231",
+        "email": "maya.patel@example.com",
+        "product": None,
+        "requested_slot": "confirm_cancel",
+        "customer_id": 99,
+        "customer_name": "Someone",
+    }
+
+    events = run(ActionSessionStart(), dispatcher, tracker(previous, sender_id="web-x"), domain)
+
+    assert events == [
+        SessionStarted(),
+        SlotSet("order_id", "100231"),
+        SlotSet("email", "maya.patel@example.com"),
+        ActionExecuted("action_listen"),
+    ]
+
+
+def test_known_sender_replaces_a_previous_identity(shop_db, tracker, dispatcher, domain):
+    previous = {"customer_id": 99, "customer_name": "Someone", "city": "London"}
+
+    events = run(ActionSessionStart(), dispatcher, tracker(previous, sender_id="web-maya"), domain)
+
+    assert events == [
+        SessionStarted(),
+        SlotSet("city", "London"),
+        SlotSet("customer_id", maya_id()),
+        SlotSet("customer_name", "Maya"),
+        ActionExecuted("action_listen"),
+    ]
+
+
+class BrokenRepository:
+    def customer_by_sender(self, sender_id):
+        raise OperationalError("SELECT ...", {}, Exception("database is locked"))
+
+
+def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispatcher, domain):
+    monkeypatch.setattr(shop, "repository", BrokenRepository)
+
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-maya"), domain)
+
+    assert events == [SessionStarted(), ActionExecuted("action_listen")]
+
+
+@pytest.mark.parametrize(
+    ("slots", "response"),
+    [
+        ({"customer_id": 1, "customer_name": "Maya"}, "utter_greet_known"),
+        ({"customer_name": "Sam"}, "utter_greet_named"),
+        ({"customer_id": 1}, "utter_greet"),
+        ({}, "utter_greet"),
+    ],
+)
+def test_greeting(tracker, dispatcher, domain, chosen, slots, response):
+    assert run(ActionGreet(), dispatcher, tracker(slots), domain) == []
+    assert chosen(dispatcher) == [response]
+
+
+def test_known_customer_is_greeted_by_name(tracker, dispatcher, domain):
+    run(ActionGreet(), dispatcher, tracker({"customer_id": 1, "customer_name": "Maya"}), domain)
+
+    template = domain["responses"]["utter_greet_known"][0]["text"]
+    assert template.format_map(dispatcher.messages[0]) == "Welcome back, Maya! How can I help you today?"
