@@ -8,6 +8,7 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
 MODEL := models/relay.tar.gz
 SPACY_MODEL := models/spacy/relay_en/meta.json
+FOLDS ?= 5
 TRAINING_DATA := $(shell find data -type f \( -name '*.yml' -o -name '*.jsonl' \) 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
@@ -52,7 +53,7 @@ validate: $(STAMP)  ## Check the training data and domain for conflicts
 	$(RASA) data validate --config config.yml --domain domain.yml --data data
 
 crossval: $(STAMP) $(SPACY_MODEL)  ## NLU cross-validation report in results/crossval/
-	$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds 5 \
+	$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds $(FOLDS) \
 	  --out results/crossval
 
 eval: $(MODEL)  ## Accuracy and macro-F1 on the held-out set tests/nlu/, with a plot

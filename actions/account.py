@@ -12,6 +12,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import shop
+from actions.errors import answers_shop_errors
 from actions.verification import check_email_for_account, known_customer_id, normalise_email
 from bot.shop.views import CustomerView
 
@@ -27,6 +28,12 @@ def identified_customer(tracker: Tracker) -> CustomerView | None:
 
 class AccountFormValidation(FormValidationAction):
     """Skips the email question for customers Relay already knows."""
+
+    @answers_shop_errors
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
 
     @abstractmethod
     def name(self) -> str:
@@ -76,6 +83,7 @@ class ActionLoyaltyPoints(Action):
     def name(self) -> str:
         return "action_loyalty_points"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:

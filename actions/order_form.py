@@ -6,11 +6,13 @@ from abc import abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import shop
+from actions.errors import answers_shop_errors
 from actions.verification import (
     check_email_for_order,
     check_order_id,
@@ -32,6 +34,12 @@ class OrderFormValidation(FormValidationAction):
 
     def needs_more_than_order(self, order: OrderView) -> bool:
         return True
+
+    @answers_shop_errors
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
 
     @abstractmethod
     def name(self) -> str:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import shop, text
+from actions.errors import answers_shop_errors
 from actions.order_form import OrderFormValidation
 from actions.verification import current_order, is_verified_for, known_customer_id
 from bot.shop import rules
@@ -27,6 +28,7 @@ class ActionAskOrderId(Action):
     def name(self) -> str:
         return "action_ask_order_id"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -72,6 +74,7 @@ class ActionCheckOrderStatus(Action):
     def name(self) -> str:
         return "action_check_order_status"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -100,6 +103,7 @@ class ActionCancelOrder(Action):
     def name(self) -> str:
         return "action_cancel_order"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -118,9 +122,17 @@ class ActionCancelOrder(Action):
         elif order.status == "delivered":
             eligibility = rules.return_eligibility(order, shop.today(), facts.return_window_days)
             deadline = text.day(eligibility.deadline) if eligibility.deadline else ""
-            dispatcher.utter_message(
-                response="utter_cancel_too_late_delivered", deadline=deadline, **values
-            )
+            if eligibility.allowed:
+                dispatcher.utter_message(
+                    response="utter_cancel_too_late_delivered", deadline=deadline, **values
+                )
+            else:
+                dispatcher.utter_message(
+                    response="utter_return_window_closed",
+                    window=facts.return_window_days,
+                    deadline=deadline,
+                    **values,
+                )
         elif tracker.get_slot("confirm_cancel") is True and is_verified_for(order, tracker):
             cancelled = shop.repository().cancel_order(order.id, shop.now().replace(tzinfo=None))
             dispatcher.utter_message(
@@ -162,6 +174,7 @@ class ActionChangeAddress(Action):
     def name(self) -> str:
         return "action_change_address"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:

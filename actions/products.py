@@ -11,11 +11,18 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import shop, text
+from actions.errors import answers_shop_errors
 
 LOW_STOCK = 5
 
 
 class ValidateProductForm(FormValidationAction):
+    @answers_shop_errors
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
+
     def name(self) -> str:
         return "validate_product_form"
 
@@ -35,6 +42,7 @@ class ActionProductAvailability(Action):
     def name(self) -> str:
         return "action_product_availability"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import shop, text
+from actions.errors import answers_shop_errors
 from actions.order_form import OrderFormValidation
 from actions.verification import current_order, is_verified_for
 from bot.shop import rules
@@ -80,6 +81,7 @@ class ActionAskReturnProduct(Action):
     def name(self) -> str:
         return "action_ask_return_product"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -98,6 +100,7 @@ class ActionStartReturn(Action):
     def name(self) -> str:
         return "action_start_return"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -181,6 +184,7 @@ class ActionCheckRefundStatus(Action):
     def name(self) -> str:
         return "action_check_refund_status"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import shop, text
 from actions.account import AccountFormValidation, identified_customer
+from actions.errors import answers_shop_errors
 from bot.shop.views import SubscriptionView
 
 RENEWAL_DAYS = 30
@@ -36,6 +37,7 @@ class ActionManageSubscription(Action):
     def name(self) -> str:
         return "action_manage_subscription"
 
+    @answers_shop_errors
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:

@@ -19,10 +19,16 @@ ORDER_ID = re.compile(r"#?\s*(\d{6})")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 
 
+def _single(value: Any) -> Any:
+    """A slot filled from several entities holds a list; the first one counts."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
 def normalise_order_id(value: Any) -> str | None:
     """'#100231', ' 100231 ' -> '100231'; anything else -> None."""
-    if isinstance(value, list):
-        value = value[0] if value else None
+    value = _single(value)
     if not isinstance(value, str):
         return None
     match = ORDER_ID.fullmatch(value.strip())
@@ -30,8 +36,7 @@ def normalise_order_id(value: Any) -> str | None:
 
 
 def normalise_email(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
+    value = _single(value)
     if not isinstance(value, str):
         return None
     value = value.strip().lower()

@@ -36,9 +36,9 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Reads Relay's settings from `environ` (defaults to `os.environ`)."""
     env = os.environ if environ is None else environ
-    data_dir = Path(env.get("RELAY_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    data_dir = Path(env.get("RELAY_DATA_DIR") or DEFAULT_DATA_DIR)
     shop_db_url = env.get("RELAY_SHOP_DB_URL") or f"sqlite:///{data_dir / 'shop.db'}"
-    facts_file = Path(env.get("RELAY_FACTS_FILE", str(DEFAULT_FACTS_FILE)))
+    facts_file = Path(env.get("RELAY_FACTS_FILE") or DEFAULT_FACTS_FILE)
     return Settings(
         data_dir=data_dir,
         shop_db_url=shop_db_url,

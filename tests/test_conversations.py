@@ -64,5 +64,13 @@ def test_conversation_stories_pass(tmp_path: Path) -> None:
     assert result.returncode == 0, (
         f"`rasa test core` exited with code {result.returncode}.\n\n"
         f"--- {failed_stories.name} ---\n{failures}\n\n"
-        f"--- rasa output (last 8000 characters) ---\n{(result.stdout + result.stderr)[-8000:]}"
+        f"--- rasa output ---\n{_relevant_output(result.stdout + result.stderr)}"
     )
+
+
+def _relevant_output(output: str, limit: int = 8000) -> str:
+    """The wrong prediction and its story when rasa reports one, else the end of the output."""
+    start = output.find("WrongPredictionException")
+    if start != -1:
+        return output[start : start + limit]
+    return output[-limit:]

@@ -15,8 +15,16 @@ from pathlib import Path
 from bot.settings import ROOT
 
 UNUSED_RESPONSE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
-# Responses the actions look up by a computed name.
-DYNAMIC_PREFIXES = ("utter_topic_", "utter_order_", "utter_refund_", "utter_subscription_")
+# Responses the actions look up by a computed name, and the questions forms ask.
+DYNAMIC_PREFIXES = (
+    "utter_topic_",
+    "utter_order_",
+    "utter_refund_",
+    "utter_subscription_",
+    "utter_ask_",
+)
+# Responses Rasa's default actions utter (fallback and rephrase).
+RASA_DEFAULTS = {"utter_default", "utter_ask_rephrase"}
 
 
 def _actions_source() -> str:
@@ -38,7 +46,9 @@ def test_data_validates_without_conflicts_or_unexplained_warnings() -> None:
     unexplained = [
         name
         for name in UNUSED_RESPONSE.findall(output)
-        if f'"{name}"' not in source and not name.startswith(DYNAMIC_PREFIXES)
+        if f'"{name}"' not in source
+        and not name.startswith(DYNAMIC_PREFIXES)
+        and name not in RASA_DEFAULTS
     ]
     assert unexplained == [], f"responses nothing uses: {unexplained}"
     other_warnings = [
@@ -49,3 +59,27 @@ def test_data_validates_without_conflicts_or_unexplained_warnings() -> None:
         and "Slot auto-fill has been removed" not in line
     ]
     assert other_warnings == [], "\n".join(other_warnings)
+
+
+def test_held_out_nlu_set_shares_no_message_with_the_training_data() -> None:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    def texts(path: Path) -> set[str]:
+        return {m.get("text").lower().strip() for m in load_data(str(path)).intent_examples}
+
+    shared = texts(ROOT / "data" / "nlu") & texts(ROOT / "tests" / "nlu")
+    assert shared == set(), f"held-out messages also in data/nlu: {sorted(shared)}"
+
+
+def test_every_intent_has_enough_training_and_held_out_examples() -> None:
+    from collections import Counter
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    def counts(path: Path) -> Counter[str]:
+        return Counter(m.get("intent") for m in load_data(str(path)).intent_examples)
+
+    training, held_out = counts(ROOT / "data" / "nlu"), counts(ROOT / "tests" / "nlu")
+    assert set(training) == set(held_out)
+    assert {i: n for i, n in training.items() if n < 30} == {}
+    assert {i: n for i, n in held_out.items() if n < 8} == {}

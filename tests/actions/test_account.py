@@ -65,7 +65,9 @@ def test_account_email_must_belong_to_a_customer(shop_db, tracker, dispatcher, d
     assert form.validate_email("AISHA.KHAN@example.com", dispatcher, tracker(), domain) == {
         "email": "aisha.khan@example.com"
     }
-    assert form.validate_email("ghost@example.com", dispatcher, tracker(), domain) == {"email": None}
+    assert form.validate_email("ghost@example.com", dispatcher, tracker(), domain) == {
+        "email": None
+    }
     assert form.validate_email("ghost", dispatcher, tracker(), domain) == {"email": None}
     assert chosen(dispatcher) == ["utter_email_unknown", "utter_invalid_email"]
 

@@ -18,7 +18,9 @@ def ranking(*names: str) -> list[dict]:
 
 def buttons(tracker, dispatcher, domain, **message) -> list[dict]:
     events = asyncio.run(
-        ActionDefaultAskAffirmation().run(dispatcher, tracker(intent="nlu_fallback", **message), domain)
+        ActionDefaultAskAffirmation().run(
+            dispatcher, tracker(intent="nlu_fallback", **message), domain
+        )
     )
     assert events == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_affirmation"]
@@ -39,7 +41,13 @@ def test_top_three_guesses_then_something_else(tracker, dispatcher, domain):
 
 def test_answers_and_small_talk_are_not_offered(tracker, dispatcher, domain):
     guesses = ranking(
-        "nlu_fallback", "affirm", "greet", "inform", "deny", "goodbye", "out_of_scope",
+        "nlu_fallback",
+        "affirm",
+        "greet",
+        "inform",
+        "deny",
+        "goodbye",
+        "out_of_scope",
         "opening_hours",
     )
     assert buttons(tracker, dispatcher, domain, intent_ranking=guesses) == [

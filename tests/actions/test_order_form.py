@@ -50,18 +50,26 @@ def test_by_default_the_whole_form_is_needed(shop_db):
 
 def test_all_slots_are_needed_before_the_order_is_known(shop_db, tracker, dispatcher, domain):
     assert required(CancelLikeForm(), tracker, dispatcher, domain) == CANCEL_SLOTS
-    assert required(CancelLikeForm(), tracker, dispatcher, domain, order_id="999999") == CANCEL_SLOTS
+    assert (
+        required(CancelLikeForm(), tracker, dispatcher, domain, order_id="999999") == CANCEL_SLOTS
+    )
 
 
 def test_email_is_skipped_for_the_known_owner(maya, tracker, dispatcher, domain):
-    slots = required(CancelLikeForm(), tracker, dispatcher, domain, order_id="100245", customer_id=maya)
+    slots = required(
+        CancelLikeForm(), tracker, dispatcher, domain, order_id="100245", customer_id=maya
+    )
     assert slots == ["order_id", "confirm_cancel"]
 
 
 def test_email_is_skipped_once_the_orders_email_was_given(shop_db, tracker, dispatcher, domain):
     slots = required(
-        CancelLikeForm(), tracker, dispatcher, domain,
-        order_id="100245", email="maya.patel@example.com",
+        CancelLikeForm(),
+        tracker,
+        dispatcher,
+        domain,
+        order_id="100245",
+        email="maya.patel@example.com",
     )
     assert slots == ["order_id", "confirm_cancel"]
 
@@ -73,8 +81,12 @@ def test_email_is_asked_of_anyone_else(shop_db, tracker, dispatcher, domain):
     )
     assert (
         required(
-            CancelLikeForm(), tracker, dispatcher, domain,
-            order_id="100245", email="tom.becker@example.org",
+            CancelLikeForm(),
+            tracker,
+            dispatcher,
+            domain,
+            order_id="100245",
+            email="tom.becker@example.org",
         )
         == CANCEL_SLOTS
     )
@@ -83,7 +95,9 @@ def test_email_is_asked_of_anyone_else(shop_db, tracker, dispatcher, domain):
 def test_form_stops_after_the_order_when_nothing_more_makes_sense(
     maya, tracker, dispatcher, domain
 ):
-    slots = required(OrderOnlyForm(), tracker, dispatcher, domain, order_id="100245", customer_id=maya)
+    slots = required(
+        OrderOnlyForm(), tracker, dispatcher, domain, order_id="100245", customer_id=maya
+    )
     assert slots == ["order_id"]
 
 

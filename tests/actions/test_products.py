@@ -74,7 +74,9 @@ def test_unknown_product_is_rejected(shop_db, tracker, dispatcher, domain, chose
         ),
     ],
 )
-def test_availability_by_stock(shop_db, tracker, dispatcher, domain, chosen, product, response, text):
+def test_availability_by_stock(
+    shop_db, tracker, dispatcher, domain, chosen, product, response, text
+):
     events = run(ActionProductAvailability(), dispatcher, tracker({"product": product}), domain)
 
     assert events == RESET
@@ -83,6 +85,10 @@ def test_availability_by_stock(shop_db, tracker, dispatcher, domain, chosen, pro
 
 
 @pytest.mark.parametrize("product", [None, "surfboard"])
-def test_availability_of_an_unknown_product_only_resets(shop_db, tracker, dispatcher, domain, product):
-    assert run(ActionProductAvailability(), dispatcher, tracker({"product": product}), domain) == RESET
+def test_availability_of_an_unknown_product_only_resets(
+    shop_db, tracker, dispatcher, domain, product
+):
+    assert (
+        run(ActionProductAvailability(), dispatcher, tracker({"product": product}), domain) == RESET
+    )
     assert dispatcher.messages == []

@@ -103,4 +103,7 @@ def test_known_customer_is_greeted_by_name(tracker, dispatcher, domain):
     run(ActionGreet(), dispatcher, tracker({"customer_id": 1, "customer_name": "Maya"}), domain)
 
     template = domain["responses"]["utter_greet_known"][0]["text"]
-    assert template.format_map(dispatcher.messages[0]) == "Welcome back, Maya! How can I help you today?"
+    assert (
+        template.format_map(dispatcher.messages[0])
+        == "Welcome back, Maya! How can I help you today?"
+    )

@@ -47,7 +47,11 @@ def test_describe_hours(domain):
 def test_open_on_a_normal_day(shop_db, tracker, dispatcher, domain, chosen):
     assert run(ActionOpeningHours(), dispatcher, tracker(), domain) == []
 
-    assert chosen(dispatcher) == ["utter_hours_open_now", "utter_hours_week", "utter_hours_holidays"]
+    assert chosen(dispatcher) == [
+        "utter_hours_open_now",
+        "utter_hours_week",
+        "utter_hours_holidays",
+    ]
     opening, week, holidays = said(domain, dispatcher)
     assert opening == "Our stores are open today from 9am until 6pm."
     assert week == USUAL_WEEK
@@ -60,7 +64,9 @@ def test_open_on_a_normal_day(shop_db, tracker, dispatcher, domain, chosen):
     )
 
 
-def test_closed_in_the_evening_opens_tomorrow(shop_db, at_time, tracker, dispatcher, domain, chosen):
+def test_closed_in_the_evening_opens_tomorrow(
+    shop_db, at_time, tracker, dispatcher, domain, chosen
+):
     at_time("2026-11-24T21:00:00")
     run(ActionOpeningHours(), dispatcher, tracker(), domain)
 
@@ -121,7 +127,9 @@ def test_after_short_holiday_hours_the_next_opening_skips_a_closed_day(
     )
 
 
-def test_no_holiday_list_when_none_is_coming_up(shop_db, at_time, tracker, dispatcher, domain, chosen):
+def test_no_holiday_list_when_none_is_coming_up(
+    shop_db, at_time, tracker, dispatcher, domain, chosen
+):
     at_time("2027-01-12T11:00:00")  # Good Friday (2 April) is more than 45 days away
     run(ActionOpeningHours(), dispatcher, tracker(), domain)
 
@@ -161,7 +169,9 @@ def test_store_shows_todays_hours(shop_db, at_time, tracker, dispatcher, domain,
 
 
 @pytest.mark.parametrize("city", ["Paris", None])
-def test_unknown_or_missing_city_lists_every_store(shop_db, tracker, dispatcher, domain, chosen, city):
+def test_unknown_or_missing_city_lists_every_store(
+    shop_db, tracker, dispatcher, domain, chosen, city
+):
     events = run(ActionStoreLocation(), dispatcher, tracker({"city": city}), domain)
 
     assert events == [SlotSet("city", None)]

@@ -43,7 +43,9 @@ def subscription_of(email: str):
     return shop.repository().subscription(shop.repository().customer_by_email(email).id)
 
 
-def test_subscription_form_skips_the_email_for_a_known_customer(shop_db, tracker, dispatcher, domain):
+def test_subscription_form_skips_the_email_for_a_known_customer(
+    shop_db, tracker, dispatcher, domain
+):
     form = ValidateSubscriptionForm()
     known = tracker({"customer_id": 1})
     slots = ["email", "subscription_action"]
@@ -68,17 +70,14 @@ def test_active_subscription_renewal(shop_db, tracker, dispatcher, domain, chose
     ("email", "response"),
     [(SOFIA, "utter_subscription_is_paused"), (TOM, "utter_subscription_is_cancelled")],
 )
-def test_inactive_subscription_does_not_renew(shop_db, tracker, dispatcher, domain, chosen, email, response):
+def test_inactive_subscription_does_not_renew(
+    shop_db, tracker, dispatcher, domain, chosen, email, response
+):
     manage(tracker, dispatcher, domain, email, "renew")
     assert chosen(dispatcher) == [response]
     assert dispatcher.messages[0]["plan"] == "Trail Box"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ActionManageSubscription._describe_renewal chooses utter_subscription_is_active for an "
-    "active subscription without a renewal date, and domain.yml has no such response",
-)
 def test_active_subscription_without_renewal_date_gets_an_existing_response(
     shop_db, tracker, dispatcher, domain
 ):
@@ -103,7 +102,9 @@ def test_pause_an_active_subscription(shop_db, tracker, dispatcher, domain, chos
 
 
 @pytest.mark.parametrize("email", [SOFIA, TOM])
-def test_resume_a_paused_or_cancelled_subscription(shop_db, tracker, dispatcher, domain, chosen, email):
+def test_resume_a_paused_or_cancelled_subscription(
+    shop_db, tracker, dispatcher, domain, chosen, email
+):
     manage(tracker, dispatcher, domain, email, "resume")
 
     assert chosen(dispatcher) == ["utter_subscription_resumed"]
@@ -116,7 +117,9 @@ def test_resume_a_paused_or_cancelled_subscription(shop_db, tracker, dispatcher,
 
 
 @pytest.mark.parametrize("email", [MAYA, SOFIA])
-def test_cancel_an_active_or_paused_subscription(shop_db, tracker, dispatcher, domain, chosen, email):
+def test_cancel_an_active_or_paused_subscription(
+    shop_db, tracker, dispatcher, domain, chosen, email
+):
     manage(tracker, dispatcher, domain, email, "cancel")
 
     assert chosen(dispatcher) == ["utter_subscription_cancelled"]
@@ -128,7 +131,9 @@ def test_cancel_an_active_or_paused_subscription(shop_db, tracker, dispatcher, d
     ("email", "action", "status"),
     [(SOFIA, "pause", "paused"), (MAYA, "resume", "active"), (TOM, "cancel", "cancelled")],
 )
-def test_request_that_changes_nothing(shop_db, tracker, dispatcher, domain, chosen, email, action, status):
+def test_request_that_changes_nothing(
+    shop_db, tracker, dispatcher, domain, chosen, email, action, status
+):
     before = subscription_of(email)
 
     assert manage(tracker, dispatcher, domain, email, action) == RESET
@@ -163,7 +168,9 @@ def test_customer_without_a_subscription_is_told_how_to_start_one(
 
 
 def test_unidentified_customer_has_no_subscription(shop_db, tracker, dispatcher, domain, chosen):
-    events = run(ActionManageSubscription(), dispatcher, tracker({"subscription_action": "cancel"}), domain)
+    events = run(
+        ActionManageSubscription(), dispatcher, tracker({"subscription_action": "cancel"}), domain
+    )
 
     assert events == RESET
     assert chosen(dispatcher) == ["utter_subscription_none"]

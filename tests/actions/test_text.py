@@ -77,11 +77,20 @@ def test_when(domain, moment, expected):
 
 def _order(*items: tuple[str, int]) -> OrderView:
     return OrderView(
-        id="100001", customer_id=1, customer_email="a@example.com", status="processing",
-        placed_at=NOW, shipped_at=None, delivered_at=None, expected_delivery=None,
-        carrier=None, tracking_number=None, delivery_address="1 A Street, Town",
+        id="100001",
+        customer_id=1,
+        customer_email="a@example.com",
+        status="processing",
+        placed_at=NOW,
+        shipped_at=None,
+        delivered_at=None,
+        expected_delivery=None,
+        carrier=None,
+        tracking_number=None,
+        delivery_address="1 A Street, Town",
         items=tuple(ItemView(name, quantity, Decimal("1.00")) for name, quantity in items),
-        returns=(), refunds=(),
+        returns=(),
+        refunds=(),
     )
 
 
@@ -97,9 +106,7 @@ def test_items():
 
 def _literals(pattern: str) -> set[str]:
     return {
-        name
-        for path in ACTIONS
-        for name in re.findall(pattern, path.read_text(encoding="utf-8"))
+        name for path in ACTIONS for name in re.findall(pattern, path.read_text(encoding="utf-8"))
     }
 
 

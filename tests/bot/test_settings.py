@@ -1,0 +1,62 @@
+"""bot/settings.py: Relay's settings from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.settings import DEFAULT_DATA_DIR, DEFAULT_FACTS_FILE, ROOT, Settings, load_settings
+
+
+def test_root_is_the_project_folder():
+    assert (ROOT / "domain.yml").is_file()
+    assert DEFAULT_FACTS_FILE == ROOT / "shop" / "facts.yml"
+    assert DEFAULT_FACTS_FILE.is_file()
+
+
+def test_defaults_without_environment():
+    assert load_settings({}) == Settings(
+        data_dir=DEFAULT_DATA_DIR,
+        shop_db_url=f"sqlite:///{DEFAULT_DATA_DIR / 'shop.db'}",
+        facts_file=DEFAULT_FACTS_FILE,
+        now=None,
+    )
+
+
+def test_values_from_the_environment():
+    settings = load_settings(
+        {
+            "RELAY_DATA_DIR": "/srv/relay",
+            "RELAY_SHOP_DB_URL": "postgresql://relay@db/shop",
+            "RELAY_FACTS_FILE": "/etc/relay/facts.yml",
+            "RELAY_NOW": "2026-11-24T11:00:00",
+        }
+    )
+    assert settings == Settings(
+        data_dir=Path("/srv/relay"),
+        shop_db_url="postgresql://relay@db/shop",
+        facts_file=Path("/etc/relay/facts.yml"),
+        now="2026-11-24T11:00:00",
+    )
+
+
+def test_database_follows_the_data_dir():
+    settings = load_settings({"RELAY_DATA_DIR": "/srv/relay"})
+    assert settings.shop_db_url == "sqlite:////srv/relay/shop.db"
+
+
+def test_empty_values_fall_back_to_defaults():
+    settings = load_settings({"RELAY_SHOP_DB_URL": "", "RELAY_NOW": ""})
+    assert settings.shop_db_url == f"sqlite:///{DEFAULT_DATA_DIR / 'shop.db'}"
+    assert settings.now is None
+
+
+def test_reads_os_environ_by_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RELAY_SHOP_DB_URL", raising=False)
+    monkeypatch.setenv("RELAY_NOW", "2026-12-25T12:00:00")
+
+    settings = load_settings()
+
+    assert settings.data_dir == tmp_path
+    assert settings.shop_db_url == f"sqlite:///{tmp_path / 'shop.db'}"
+    assert settings.now == "2026-12-25T12:00:00"

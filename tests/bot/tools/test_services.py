@@ -1,0 +1,140 @@
+"""bot/tools/services.py: how Relay's processes are started."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ROOT
+from bot.tools.services import (
+    TOKEN_FILE_NAME,
+    Ports,
+    action_server_command,
+    api_token,
+    environment,
+    rasa_bin,
+    rasa_server_command,
+)
+
+RELAY_VARIABLES = (
+    "RELAY_API_TOKEN",
+    "RELAY_DATA_DIR",
+    "RELAY_ACTION_ENDPOINT",
+    "RELAY_TRACKER_DIALECT",
+    "RELAY_TRACKER_DB",
+    "RELAY_TRACKER_HOST",
+    "RELAY_TRACKER_USER",
+    "RELAY_TRACKER_PASSWORD",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in RELAY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_default_ports():
+    assert Ports() == Ports(rasa=5005, actions=5055)
+
+
+def test_api_token_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("RELAY_API_TOKEN", "from-env")
+    assert api_token(tmp_path / "data") == "from-env"
+    assert not (tmp_path / "data").exists()
+
+
+def test_api_token_is_generated_once_and_kept_private(tmp_path):
+    data_dir = tmp_path / "data"
+
+    token = api_token(data_dir)
+
+    path = data_dir / TOKEN_FILE_NAME
+    assert len(token) >= 40
+    assert path.read_text(encoding="utf-8") == token
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert api_token(data_dir) == token
+
+
+def test_api_token_from_the_token_file(tmp_path):
+    (tmp_path / TOKEN_FILE_NAME).write_text("  saved-token\n", encoding="utf-8")
+    assert api_token(tmp_path) == "saved-token"
+
+
+def test_environment_defaults(tmp_path):
+    env = environment(tmp_path, Ports(rasa=6005, actions=6055))
+
+    assert env["RELAY_DATA_DIR"] == str(tmp_path)
+    assert env["RELAY_ACTION_ENDPOINT"] == "http://127.0.0.1:6055/webhook"
+    assert env["RELAY_TRACKER_DIALECT"] == "sqlite"
+    assert env["RELAY_TRACKER_DB"] == str(tmp_path / "tracker.db")
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert env["PYTHONPATH"] == str(ROOT)
+
+
+def test_environment_keeps_what_is_already_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("RELAY_TRACKER_DIALECT", "postgresql")
+    monkeypatch.setenv("SOMETHING_UNRELATED", "kept")
+
+    env = environment(tmp_path, Ports())
+
+    assert env["RELAY_TRACKER_DIALECT"] == "postgresql"
+    assert env["SOMETHING_UNRELATED"] == "kept"
+
+
+def test_extra_values_win(monkeypatch, tmp_path):
+    monkeypatch.setenv("RELAY_TRACKER_DIALECT", "postgresql")
+
+    env = environment(tmp_path, Ports(), {"RELAY_TRACKER_DIALECT": "sqlite", "RELAY_NOW": "x"})
+
+    assert env["RELAY_TRACKER_DIALECT"] == "sqlite"
+    assert env["RELAY_NOW"] == "x"
+
+
+def test_environment_does_not_change_os_environ(tmp_path):
+    environment(tmp_path, Ports(), {"RELAY_NOW": "x"})
+    assert "RELAY_DATA_DIR" not in os.environ
+    assert os.environ.get("RELAY_NOW") != "x"
+
+
+def test_rasa_is_next_to_the_python_interpreter():
+    assert Path(rasa_bin()) == Path(sys.executable).with_name("rasa")
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_rasa_server_command(tmp_path):
+    model = tmp_path / "relay.tar.gz"
+    command = rasa_server_command(model, Ports(rasa=6005, actions=6055), "secret")
+
+    assert command[:2] == [rasa_bin(), "run"]
+    assert option(command, "--model") == str(model)
+    assert option(command, "--endpoints") == str(ROOT / "endpoints.yml")
+    assert option(command, "--credentials") == str(ROOT / "credentials.yml")
+    assert option(command, "--interface") == "127.0.0.1"
+    assert option(command, "--port") == "6005"
+    assert option(command, "--auth-token") == "secret"
+    assert "--enable-api" in command
+
+
+def test_rasa_server_can_listen_elsewhere(tmp_path):
+    command = rasa_server_command(tmp_path / "m.tar.gz", Ports(), "t", host="0.0.0.0")
+    assert option(command, "--interface") == "0.0.0.0"
+
+
+def test_action_server_command():
+    assert action_server_command(Ports(actions=6055)) == [
+        rasa_bin(),
+        "run",
+        "actions",
+        "--actions",
+        "actions",
+        "--port",
+        "6055",
+    ]
