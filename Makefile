@@ -61,6 +61,7 @@ eval: $(MODEL)  ## Accuracy and macro-F1 on the held-out set tests/nlu/, with a 
 
 lint: $(STAMP)  ## Lint and format-check the Python code
 	$(VENV)/bin/ruff check bot actions tests
+	$(VENV)/bin/ruff format --check bot actions tests
 
 clean:  ## Remove trained models and results (keeps .venv and var/)
 	rm -rf models results

@@ -36,6 +36,7 @@ class Money(TypeDecorator):  # type: ignore[type-arg]
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
+
 ORDER_STATUSES = ("processing", "shipped", "delivered", "cancelled")
 RETURN_STATUSES = ("requested", "received", "refunded", "rejected")
 REFUND_STATUSES = ("pending", "processing", "refunded")
