@@ -35,6 +35,33 @@ def _evaluation() -> Evaluation:
     return Evaluation(predictions, labels=["order_status", "refund_status"], seconds=0.3)
 
 
+def test_entity_scores_compare_entity_and_value_pairs() -> None:
+    rain_jacket = frozenset({("product", "alpine rain jacket")})
+    predictions = [
+        Prediction(
+            "is the rain jacket in",
+            "product_availability",
+            "product_availability",
+            0.9,
+            False,
+            rain_jacket,
+            rain_jacket,
+        ),
+        Prediction(
+            "manchester store",
+            "store_location",
+            "store_location",
+            0.9,
+            False,
+            frozenset({("city", "manchester")}),
+            frozenset(),
+        ),
+        Prediction("hi", "greet", "greet", 0.9, False, frozenset(), frozenset({("name", "hi")})),
+    ]
+    scores = Evaluation(predictions, labels=["greet"]).entity_scores()
+    assert scores == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+
+
 def test_metrics_and_confusions() -> None:
     evaluation = _evaluation()
     metrics = evaluation.metrics()
