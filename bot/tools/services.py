@@ -44,6 +44,8 @@ def environment(
         "RASA_TELEMETRY_ENABLED": "false",
         "RELAY_DATA_DIR": str(data_dir),
         "RELAY_ACTION_ENDPOINT": f"http://127.0.0.1:{ports.actions}/webhook",
+        # The action server has no authentication of its own: keep it on loopback.
+        "SANIC_HOST": "127.0.0.1",
         "RELAY_TRACKER_DIALECT": "sqlite",
         "RELAY_TRACKER_DB": str(data_dir / "tracker.db"),
         "RELAY_TRACKER_HOST": "",

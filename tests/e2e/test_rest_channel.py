@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +102,25 @@ def test_chat_page_is_served(relay: Relay) -> None:
 def test_hostile_and_huge_messages_get_an_answer(relay: Relay) -> None:
     assert relay.say("e2e-hostile", "<script>alert(1)</script>") != []
     assert relay.say("e2e-hostile", "where is my order " * 600) != []
+
+
+def outward_address() -> str | None:
+    """This machine's address on its first non-loopback interface, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent over UDP connect
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def test_action_server_is_not_reachable_from_outside(relay: Relay) -> None:
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address")
+    with socket.socket() as sock:
+        sock.settimeout(5)
+        assert sock.connect_ex((address, relay.ports.actions)) != 0
+    with socket.create_connection(("127.0.0.1", relay.ports.actions), timeout=5):
+        pass

@@ -74,6 +74,7 @@ def test_environment_defaults(tmp_path):
     assert env["RELAY_TRACKER_DB"] == str(tmp_path / "tracker.db")
     assert env["RASA_TELEMETRY_ENABLED"] == "false"
     assert env["PYTHONPATH"] == str(ROOT)
+    assert env["SANIC_HOST"] == "127.0.0.1"  # the action server stays on loopback
 
 
 def test_environment_keeps_what_is_already_set(monkeypatch, tmp_path):
