@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 MODEL := models/relay.tar.gz
 SPACY_MODEL := models/spacy/relay_en/meta.json
 FOLDS ?= 5
+# Public benchmark data (read at run time, never copied into the repository).
+BENCHMARKS ?= ../shared/benchmarks
+AIRLINE_TWEETS := $(BENCHMARKS)/twitter_airline_sentiment/Tweets.csv
 TRAINING_DATA := $(shell find data -type f \( -name '*.yml' -o -name '*.jsonl' \) 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
@@ -16,10 +19,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test train spacy shell validate crossval eval lint clean
+.PHONY: help run test train spacy shell validate crossval eval eval-sentiment lint clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.in constraints.txt scripts/find_python310.sh
 	@python=$$(scripts/find_python310.sh) || exit 1; \
@@ -58,6 +61,10 @@ crossval: $(STAMP) $(SPACY_MODEL)  ## NLU cross-validation report in results/cro
 
 eval: $(MODEL)  ## Accuracy and macro-F1 on the held-out set tests/nlu/, with a plot
 	$(PY) -m bot.tools.evaluate_nlu --model $(MODEL) --data tests/nlu --out results/nlu_eval
+
+eval-sentiment: $(MODEL)  ## Sentiment on tests/sentiment vs VADER and majority, spaCy ablation, plot
+	$(PY) -m bot.tools.evaluate_sentiment --model $(MODEL) --train data/nlu --test tests/sentiment \
+	  --out results/sentiment_eval $(if $(wildcard $(AIRLINE_TWEETS)),--benchmark $(AIRLINE_TWEETS))
 
 lint: $(STAMP)  ## Lint and format-check the Python code
 	$(VENV)/bin/ruff check bot actions tests

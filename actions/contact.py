@@ -14,6 +14,23 @@ from rasa_sdk.types import DomainDict
 from actions import shop, text
 
 
+def tell_how_to_reach_staff(dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
+    """Says whether staff are available now, until when or from when, and how to reach them."""
+    facts = shop.facts()
+    now = shop.now()
+    status = facts.support_hours.status(now)
+    contact = {"phone": facts.contact_phone, "email": facts.contact_email}
+    if status.open_now and status.today.closes:
+        dispatcher.utter_message(
+            response="utter_contact_staff_open", closes=text.clock(status.today.closes), **contact
+        )
+    else:
+        next_opening = text.when(domain, status.next_opening, now) if status.next_opening else ""
+        dispatcher.utter_message(
+            response="utter_contact_staff_closed", next_opening=next_opening, **contact
+        )
+
+
 class ActionContactStaff(Action):
     """Says whether staff are available now and how to reach them."""
 
@@ -23,21 +40,5 @@ class ActionContactStaff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        facts = shop.facts()
-        now = shop.now()
-        status = facts.support_hours.status(now)
-        contact = {"phone": facts.contact_phone, "email": facts.contact_email}
-        if status.open_now and status.today.closes:
-            dispatcher.utter_message(
-                response="utter_contact_staff_open",
-                closes=text.clock(status.today.closes),
-                **contact,
-            )
-        else:
-            next_opening = (
-                text.when(domain, status.next_opening, now) if status.next_opening else ""
-            )
-            dispatcher.utter_message(
-                response="utter_contact_staff_closed", next_opening=next_opening, **contact
-            )
+        tell_how_to_reach_staff(dispatcher, domain)
         return []

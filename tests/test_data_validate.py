@@ -83,3 +83,31 @@ def test_every_intent_has_enough_training_and_held_out_examples() -> None:
     assert set(training) == set(held_out)
     assert {i: n for i, n in training.items() if n < 30} == {}
     assert {i: n for i, n in held_out.items() if n < 8} == {}
+
+
+def _sentiment_examples(path: Path) -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.nlu.sentiment import sentiment_label
+
+    return [
+        (m.get("text").lower().strip(), label)
+        for m in load_data(str(path)).training_examples
+        if (label := sentiment_label(m)) is not None
+    ]
+
+
+def test_sentiment_sets_are_large_valid_and_separate() -> None:
+    from collections import Counter
+
+    from bot.nlu.sentiment_model import LABELS
+
+    training = _sentiment_examples(ROOT / "data" / "nlu")
+    held_out = _sentiment_examples(ROOT / "tests" / "sentiment")
+    assert len(training) >= 400 and len(held_out) >= 150
+    assert {label for _, label in training + held_out} <= set(LABELS)
+    assert min(Counter(label for _, label in held_out).values()) >= 40
+    shared = {text for text, _ in training} & {text for text, _ in held_out}
+    assert shared == set(), f"held-out sentiment messages also in data/nlu: {sorted(shared)}"
+    intent_held_out = {m for m, _ in _sentiment_examples(ROOT / "tests" / "nlu")}
+    assert intent_held_out == set()  # the intent test set carries no sentiment labels

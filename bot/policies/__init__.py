@@ -1,0 +1,1 @@
+"""Relay's dialogue policies (registered by dotted path in config.yml)."""
