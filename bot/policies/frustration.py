@@ -6,12 +6,14 @@ wins: `frustration` (score, level, turn and the reasons) and
 `frustration_level` (calm / elevated / high), plus `was_frustrated` once the
 level has been elevated in this session. Then:
 
-- when the level rises to *elevated*, it predicts `action_acknowledge_frustration`.
+- when the level is *elevated* or more and the bot hasn't acknowledged it since the
+  customer was last calm, it predicts `action_acknowledge_frustration`.
   That action apologises and offers a person, then undoes itself
   (`ActionReverted`), so the rules and stories carry on with the customer's
   request as if nothing had interrupted them;
-- when the level rises to *high*, it predicts `action_escalate_frustration`
-  (handing the conversation to people) and then `action_listen`.
+- when the level is *high* and the bot hasn't escalated since the customer was last
+  calm, it predicts `action_escalate_frustration` (handing the conversation to people)
+  and then `action_listen`.
 
 Its priority (5) is above RulePolicy's (4), and its predictions compete with
 form (loop) predictions, so it can step in anywhere. Intents whose own flow
@@ -63,6 +65,9 @@ SCORE_SLOT = "score_slot"
 LEVEL_SLOT = "level_slot"
 WAS_FRUSTRATED_SLOT = "was_frustrated_slot"
 HANDLED_INTENTS = "handled_intents"
+# Flags kept in the score slot: what the bot already did since the customer was last calm.
+ACKNOWLEDGED = "acknowledged"
+ESCALATED = "escalated"
 FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
 
 
@@ -174,14 +179,34 @@ class FrustrationPolicy(Policy):
         self.raise_if_incompatible_with_domain(domain)
         return self._resource
 
-    def _slot_events(self, tracker: DialogueStateTracker, current: Assessment) -> list[Event]:
+    def _slot_events(self, tracker: DialogueStateTracker, value: dict[str, Any]) -> list[Event]:
         events: list[Event] = [
-            SlotSet(self.config[SCORE_SLOT], current.as_dict()),
-            SlotSet(self.config[LEVEL_SLOT], current.level),
+            SlotSet(self.config[SCORE_SLOT], value),
+            SlotSet(self.config[LEVEL_SLOT], value["level"]),
         ]
-        if current.level != CALM and not tracker.get_slot(self.config[WAS_FRUSTRATED_SLOT]):
+        if value["level"] != CALM and not tracker.get_slot(self.config[WAS_FRUSTRATED_SLOT]):
             events.append(SlotSet(self.config[WAS_FRUSTRATED_SLOT], True))
         return events
+
+    def _decide(
+        self, tracker: DialogueStateTracker, current: Assessment
+    ) -> tuple[str | None, dict[str, Any]]:
+        """The action to take (if any) and the new slot value, with what the bot has done."""
+        # What the bot already did about this bout of frustration; a calm turn ends the bout.
+        before = tracker.get_slot(self.config[SCORE_SLOT]) or {}
+        calm = current.level == CALM
+        acknowledged = not calm and bool(before.get(ACKNOWLEDGED))
+        escalated = not calm and bool(before.get(ESCALATED))
+        intent = tracker.latest_message.intent.get("name") if tracker.latest_message else None
+
+        action = None
+        if intent in set(self.config[HANDLED_INTENTS]):
+            acknowledged = acknowledged or not calm  # their own responses apologise
+        elif current.level == HIGH and not escalated:
+            action, acknowledged, escalated = self.config[ESCALATE_ACTION], True, True
+        elif not calm and not acknowledged:
+            action, acknowledged = self.config[ACKNOWLEDGE_ACTION], True
+        return action, {**current.as_dict(), ACKNOWLEDGED: acknowledged, ESCALATED: escalated}
 
     def _predict(self, domain: Domain, action: str, events: list[Event]) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
@@ -204,17 +229,9 @@ class FrustrationPolicy(Policy):
         assessments = assess(conversation_turns(tracker.events), self.settings)
         if not assessments:
             return self._prediction(self._default_predictions(domain))
-        current = assessments[-1]
-        previous = assessments[-2].level if len(assessments) > 1 else CALM
-        events = self._slot_events(tracker, current)
-        logger.debug(f"Frustration {current.score} ({current.level}), was {previous}.")
-
-        if tracker.latest_message and tracker.latest_message.intent.get("name") in set(
-            self.config[HANDLED_INTENTS]
-        ):
+        action, value = self._decide(tracker, assessments[-1])
+        events = self._slot_events(tracker, value)
+        logger.debug(f"Frustration {value['score']} ({value['level']}); acting with {action}.")
+        if action is None:
             return self._prediction(self._default_predictions(domain), events=events)
-        if current.level == HIGH and previous != HIGH:
-            return self._predict(domain, self.config[ESCALATE_ACTION], events)
-        if current.level != CALM and previous == CALM:
-            return self._predict(domain, self.config[ACKNOWLEDGE_ACTION], events)
-        return self._prediction(self._default_predictions(domain), events=events)
+        return self._predict(domain, action, events)

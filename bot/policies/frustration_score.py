@@ -159,7 +159,8 @@ def _repeats(turns: Sequence[Turn], index: int, settings: FrustrationSettings) -
     earlier = [turn for turn in turns[max(0, index - settings.repeat_window) : index]]
     count = 0
     for turn in earlier:
-        if turn.reverted:
+        # Rephrasing what the bot didn't understand is counted as not_understood instead.
+        if turn.reverted or _not_understood(turn, settings):
             continue
         same_request = (
             current.intent is not None

@@ -29,6 +29,7 @@ ACKNOWLEDGE = [
 ]
 OFFER = RESPONSES["utter_offer_human"][0]["text"]
 ESCALATE = RESPONSES["utter_frustration_escalate"][0]["text"]
+COMPLAINT_APOLOGY = RESPONSES["utter_complain_apology"][0]["text"]
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,11 @@ def escalated(replies: list[dict[str, Any]]) -> bool:
     return ESCALATE in texts(replies)
 
 
+def empathised(replies: list[dict[str, Any]]) -> bool:
+    """Any apology path: acknowledgement, escalation, or the complaint's own apology."""
+    return acknowledged(replies) or escalated(replies) or COMPLAINT_APOLOGY in texts(replies)
+
+
 def tracker(relay: Relay, sender: str) -> dict[str, Any]:
     status, body = http("GET", f"{relay.url}/conversations/{sender}/tracker?token={TOKEN}")
     assert status == 200, body
@@ -69,7 +75,9 @@ def frustration(relay: Relay, sender: str) -> dict[str, Any]:
 
 
 def test_a_furious_first_message_is_escalated_to_people(relay: Relay) -> None:
-    [replies] = chat(relay, "fr-furious", ["WHERE IS MY ORDER?!?! This is the THIRD time I'm asking"])
+    [replies] = chat(
+        relay, "fr-furious", ["WHERE IS MY ORDER?!?! THIS IS THE THIRD TIME I'M ASKING"]
+    )
     assert escalated(replies), texts(replies)
     assert any("help@northpeak.example" in text for text in texts(replies))
     slot = frustration(relay, "fr-furious")
@@ -96,7 +104,7 @@ def test_asking_again_and_again_gets_an_apology_and_still_an_answer(relay: Relay
 
 
 def test_not_being_understood_twice_is_acknowledged(relay: Relay) -> None:
-    replies = chat(relay, "fr-gibberish", ["flurb wibble zonk", "zonk flurb wibble!!"])
+    replies = chat(relay, "fr-gibberish", ["flurb wibble zonk", "blorp"])
     assert acknowledged(replies[1]), texts(replies[1])
     assert RESPONSES["utter_frustration_not_understood"][0]["text"] in texts(replies[1])
 
@@ -105,7 +113,7 @@ def test_a_sharp_refund_complaint_is_acknowledged_with_an_apology(relay: Relay) 
     [replies] = chat(
         relay, "fr-refund", ["this is ridiculous, my refund for order 100212 still hasn't arrived"]
     )
-    assert acknowledged(replies) or escalated(replies), texts(replies)
+    assert empathised(replies), texts(replies)
     assert frustration(relay, "fr-refund")["level"] in {"elevated", "high"}
 
 
@@ -118,9 +126,7 @@ def test_sarcasm_builds_up_to_an_apology(relay: Relay) -> None:
             "fantastic, still no sign of order 100233. love that for me",
         ],
     )
-    assert any(acknowledged(turn) or escalated(turn) for turn in replies), [
-        texts(turn) for turn in replies
-    ]
+    assert any(empathised(turn) for turn in replies), [texts(turn) for turn in replies]
 
 
 def test_frustration_inside_a_form_is_acknowledged_and_the_form_carries_on(relay: Relay) -> None:
@@ -140,7 +146,7 @@ def test_shouting_and_negativity_over_two_turns_is_acknowledged(relay: Relay) ->
         "fr-caps",
         ["MY PASSWORD RESET EMAIL NEVER CAME", "I STILL CAN'T GET INTO MY ACCOUNT"],
     )
-    assert any(acknowledged(turn) or escalated(turn) for turn in replies)
+    assert any(empathised(turn) for turn in replies), [texts(turn) for turn in replies]
 
 
 def test_a_polite_but_unhappy_customer_is_acknowledged(relay: Relay) -> None:
@@ -152,7 +158,7 @@ def test_a_polite_but_unhappy_customer_is_acknowledged(relay: Relay) -> None:
             "I'm afraid this really isn't good enough, it was meant to be a gift",
         ],
     )
-    assert any(acknowledged(turn) or escalated(turn) for turn in replies)
+    assert any(empathised(turn) for turn in replies), [texts(turn) for turn in replies]
 
 
 def test_anger_that_keeps_rising_is_escalated_after_the_apology(relay: Relay) -> None:
@@ -166,8 +172,10 @@ def test_anger_that_keeps_rising_is_escalated_after_the_apology(relay: Relay) ->
             "USELESS. I WANT MY MONEY BACK",
         ],
     )
-    assert any(acknowledged(turn) for turn in replies)
-    assert any(escalated(turn) for turn in replies), [texts(turn) for turn in replies]
+    assert empathised(replies[0]) and any(escalated(turn) for turn in replies), [
+        texts(turn) for turn in replies
+    ]
+    assert frustration(relay, "fr-rising")["escalated"] is True
 
 
 def test_the_reasons_are_stored_for_the_agent(relay: Relay) -> None:

@@ -158,3 +158,47 @@ def test_turns_restart_with_the_session_and_mark_fallbacks_and_reverts() -> None
 def test_a_domain_without_the_actions_and_slots_is_refused(policy: FrustrationPolicy) -> None:
     with pytest.raises(InvalidDomain, match="action_acknowledge_frustration"):
         policy.train([], Domain.from_dict({"intents": ["greet"]}))
+
+
+def _turn(
+    policy: FrustrationPolicy, domain: Domain, conversation: DialogueStateTracker, message: Event
+) -> str | None:
+    """Adds a user message, applies the policy's events, runs its action; returns that action."""
+    conversation.update_with_events([ActionExecuted("action_listen"), message], domain)
+    prediction = policy.predict_action_probabilities(conversation, domain)
+    action = predicted(domain, prediction.probabilities)
+    conversation.update_with_events(
+        [*prediction.events, ActionExecuted(action or "utter_greet")], domain
+    )
+    return action
+
+
+def test_a_complaint_does_not_use_up_the_escalation(
+    domain: Domain, policy: FrustrationPolicy
+) -> None:
+    conversation = tracker(domain)
+    furious = said("THIS IS RIDICULOUS!!! THIRD TIME", "complain", "negative", -0.95)
+    assert _turn(policy, domain, conversation, furious) is None
+    slot = conversation.get_slot("frustration")
+    assert slot["acknowledged"] is True and slot["escalated"] is False
+    angry = said("I WANT MY MONEY BACK!!", "refund_status", "negative", -0.95)
+    assert _turn(policy, domain, conversation, angry) == "action_escalate_frustration"
+    still = said("USELESS!! WHERE IS MY REFUND", "refund_status", "negative", -0.95)
+    assert _turn(policy, domain, conversation, still) is None  # escalated once per bout
+
+
+def test_a_calm_turn_ends_the_bout(domain: Domain, policy: FrustrationPolicy) -> None:
+    conversation = tracker(domain)
+    angry = said("this is ridiculous, where is my parcel", "order_status", "negative", -0.9)
+    assert _turn(policy, domain, conversation, angry) == "action_acknowledge_frustration"
+    calm_turns = [
+        ("what are your opening hours", "opening_hours"),
+        ("which stores are near me", "store_location"),
+        ("ok", "affirm"),
+        ("do you ship abroad", "shipping_info"),
+    ]
+    for text, intent in calm_turns:
+        _turn(policy, domain, conversation, said(text, intent))
+    assert conversation.get_slot("frustration")["acknowledged"] is False
+    annoyed = said("this is ridiculous, my refund is late", "refund_status", "negative", -0.6)
+    assert _turn(policy, domain, conversation, annoyed) == "action_acknowledge_frustration"
