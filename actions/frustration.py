@@ -4,7 +4,9 @@
 shop let them down, they had to ask again, the bot didn't understand), offers a
 person, and then reverts itself so the conversation carries on with what the
 customer asked. `action_escalate_frustration` apologises and hands over to the
-shop's team (their contact details, until Relay's own handoff takes this path).
+shop's team (their contact details, until Relay's own handoff takes this path), and
+reverts itself too, so a customer who has lost patience still gets their answer
+(unless they were in the middle of a form, which it stops instead).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class ActionAcknowledgeFrustration(Action):
 
 
 class ActionEscalateFrustration(Action):
-    """Apologises and brings in the shop's team; stops any form the customer was in."""
+    """Apologises and brings in the shop's team; then answers the request or stops the form."""
 
     def name(self) -> str:
         return "action_escalate_frustration"
@@ -84,5 +86,6 @@ class ActionEscalateFrustration(Action):
         dispatcher.utter_message(response="utter_frustration_escalate")
         tell_how_to_reach_staff(dispatcher, domain)
         if tracker.active_loop_name:
+            # Don't keep asking a form's questions of someone we just handed over.
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return []
+        return [ActionReverted()]

@@ -51,6 +51,7 @@ NEGATION_SCOPE = "negation_scope"
 REGULARISATION = "regularisation"
 CHAR_NGRAMS = "char_ngrams"
 MIN_EXAMPLES = "min_examples"
+NEGATIVE_THRESHOLD = "negative_threshold"
 RANDOM_SEED = "random_seed"
 
 MODEL_FILE = "sentiment.skops"
@@ -89,6 +90,9 @@ class SentimentAnalyzer(GraphComponent):
             REGULARISATION: 5.0,
             # Add character 2-5-grams to the word features (robust to typos).
             CHAR_NGRAMS: True,
+            # Label a message negative once P(negative) reaches this, even if another
+            # label is likelier (null: always the likeliest label).
+            NEGATIVE_THRESHOLD: None,
             # Refuse to train on fewer labelled examples than this.
             MIN_EXAMPLES: 30,
             RANDOM_SEED: 42,
@@ -151,6 +155,7 @@ class SentimentAnalyzer(GraphComponent):
             regularisation=self._config[REGULARISATION],
             char_ngrams=self._config[CHAR_NGRAMS],
             seed=self._config[RANDOM_SEED],
+            negative_threshold=self._config[NEGATIVE_THRESHOLD],
         )
         self.persist()
         return self._resource
@@ -193,4 +198,5 @@ class SentimentAnalyzer(GraphComponent):
             return cls(config, model_storage, resource)
         if not isinstance(pipeline, Pipeline):
             raise InvalidConfigException(f"{MODEL_FILE} does not hold a scikit-learn pipeline.")
-        return cls(config, model_storage, resource, SentimentModel(pipeline))
+        threshold = {**cls.get_default_config(), **config}[NEGATIVE_THRESHOLD]
+        return cls(config, model_storage, resource, SentimentModel(pipeline, threshold))

@@ -3,7 +3,10 @@
 It reads the documents built by `bot.nlu.sentiment_features` (lemmas with
 negation marks and emphasis markers). Word uni- and bigrams catch phrases
 ("not_happy", "third time"); character n-grams catch typos and stretched words.
-The score is P(positive) - P(negative), so it lies in [-1, 1].
+The score is P(positive) - P(negative), so it lies in [-1, 1]. The label is the
+most probable class, except that a message whose P(negative) reaches the negative
+threshold is labelled negative: missing an unhappy customer costs more than a
+false alarm (the threshold is chosen by cross-validation, see `make tune-sentiment`).
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ def _pipeline(regularisation: float, char_ngrams: bool, seed: int) -> Pipeline:
 class SentimentModel:
     """A trained three-class sentiment classifier."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, negative_threshold: float | None = None) -> None:
         self._pipeline = pipeline
+        self.negative_threshold = negative_threshold
         classes = list(pipeline.classes_)
         self._index = {label: classes.index(label) for label in classes}
 
@@ -71,6 +75,7 @@ class SentimentModel:
         regularisation: float = 5.0,
         char_ngrams: bool = True,
         seed: int = 42,
+        negative_threshold: float | None = None,
     ) -> SentimentModel:
         """Fits a model; every label must be one of `LABELS`, and at least two must occur."""
         unknown = sorted(set(labels) - set(LABELS))
@@ -80,7 +85,7 @@ class SentimentModel:
             raise ValueError("sentiment training needs examples of at least two labels")
         pipeline = _pipeline(regularisation, char_ngrams, seed)
         pipeline.fit(list(documents), list(labels))
-        return cls(pipeline)
+        return cls(pipeline, negative_threshold)
 
     def _probability(self, row: np.ndarray, label: str) -> float:
         index = self._index.get(label)
@@ -95,6 +100,9 @@ class SentimentModel:
         results = []
         for row in rows:
             best = int(np.argmax(row))
-            score = self._probability(row, POSITIVE) - self._probability(row, NEGATIVE)
+            negative = self._probability(row, NEGATIVE)
+            if self.negative_threshold is not None and negative >= self.negative_threshold:
+                best = classes.index(NEGATIVE)
+            score = self._probability(row, POSITIVE) - negative
             results.append(Sentiment(classes[best], round(score, 4), round(float(row[best]), 4)))
         return results

@@ -12,8 +12,9 @@ level has been elevated in this session. Then:
   (`ActionReverted`), so the rules and stories carry on with the customer's
   request as if nothing had interrupted them;
 - when the level is *high* and the bot hasn't escalated since the customer was last
-  calm, it predicts `action_escalate_frustration` (handing the conversation to people)
-  and then `action_listen`.
+  calm, it predicts `action_escalate_frustration`, which hands over to people and
+  also reverts itself, so the customer still gets the answer to what they asked; in
+  the middle of a form it stops the form instead, and the policy predicts `action_listen`.
 
 Its priority (5) is above RulePolicy's (4), and its predictions compete with
 form (loop) predictions, so it can step in anywhere. Intents whose own flow
@@ -222,7 +223,7 @@ class FrustrationPolicy(Policy):
     ) -> PolicyPrediction:
         """Scores the new message; acknowledges or escalates when the level rises."""
         if tracker.latest_action_name == self.config[ESCALATE_ACTION]:
-            return self._predict(domain, ACTION_LISTEN_NAME, [])
+            return self._predict(domain, ACTION_LISTEN_NAME, [])  # it stopped a form
         if not awaiting_first_action(tracker):
             return self._prediction(self._default_predictions(domain))
 

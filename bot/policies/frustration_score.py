@@ -77,11 +77,11 @@ class FrustrationSettings:
     acknowledge_threshold: float = 0.5
     escalate_threshold: float = 0.8
     decay: float = 0.6
-    negative_sentiment_weight: float = 0.45
+    negative_sentiment_weight: float = 0.55
     positive_sentiment_relief: float = 0.3
     shouting_weight: float = 0.15
     punctuation_weight: float = 0.1
-    phrase_weight: float = 0.35
+    phrase_weight: float = 0.25
     repeat_weight: float = 0.25
     repeat_window: int = 6
     not_understood_weight: float = 0.2

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.tools.rasa_logs import quiet_rasa_logs
+
 FALLBACK_INTENT = "nlu_fallback"
 # Entities the held-out set annotates; order numbers and emails are left raw there
 # (spaCy's patterns find them, and tests/bot/nlu checks those patterns).
@@ -249,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("tests/nlu"))
     parser.add_argument("--out", type=Path, default=Path("results/nlu_eval"))
     args = parser.parse_args(argv)
+    quiet_rasa_logs()
     print(f"Evaluating {args.model} on {args.data}...", file=sys.stderr)
     evaluation = evaluate(args.model, args.data)
     args.out.mkdir(parents=True, exist_ok=True)

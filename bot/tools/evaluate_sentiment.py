@@ -34,6 +34,7 @@ from typing import Any
 
 from bot.nlu.sentiment_model import LABELS, NEGATIVE, NEUTRAL, POSITIVE, SentimentModel
 from bot.settings import ROOT
+from bot.tools.rasa_logs import quiet_rasa_logs
 
 # Targets from the sentiment issue: macro-F1 and recall of the negative class.
 MACRO_F1_TARGET = 0.85
@@ -152,10 +153,8 @@ def component_config(config_file: Path) -> dict[str, Any]:
     return {**SentimentAnalyzer.get_default_config(), **entry}
 
 
-def retrained(
-    train: Sequence[Example], settings: dict[str, Any], use_spacy: bool
-) -> Callable[[Sequence[str]], list[str]]:
-    """Trains the sentiment classifier outside Rasa, with or without spaCy features."""
+def documenter(settings: dict[str, Any], use_spacy: bool) -> Callable[[Sequence[str]], list[str]]:
+    """Turns texts into the model's documents as the pipeline does, with or without spaCy."""
     import spacy
 
     from bot.nlu.sentiment_features import document
@@ -170,12 +169,21 @@ def retrained(
             for text, doc in zip(texts, docs, strict=True)
         ]
 
+    return documents
+
+
+def retrained(
+    train: Sequence[Example], settings: dict[str, Any], use_spacy: bool
+) -> Callable[[Sequence[str]], list[str]]:
+    """Trains the sentiment classifier outside Rasa, with or without spaCy features."""
+    documents = documenter(settings, use_spacy)
     model = SentimentModel.train(
         documents([text for text, _ in train]),
         [label for _, label in train],
         regularisation=settings["regularisation"],
         char_ngrams=settings["char_ngrams"],
         seed=settings["random_seed"],
+        negative_threshold=settings["negative_threshold"],
     )
     return lambda texts: [sentiment.label for sentiment in model.predict(documents(texts))]
 
@@ -238,7 +246,7 @@ def plot(held_out: list[dict[str, Any]], benchmark: list[dict[str, Any]], out: P
     bars.set_xticks(list(positions), systems, rotation=15, fontsize=8)
     bars.set_ylim(0, 1.08)
     bars.set_title(f"Held-out set ({held_out[0]['examples']} messages)")
-    bars.legend(loc="lower left", fontsize=8)
+    bars.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8)
 
     matrix_axis = axes[1]
     matrix = held_out[0]["confusion"]
@@ -343,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
+    quiet_rasa_logs()
 
     progress(f"Reading labelled examples from {args.train} and {args.test}...")
     train = labelled_examples(args.train)

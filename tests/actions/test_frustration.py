@@ -61,12 +61,12 @@ def test_acknowledging_apologises_offers_a_person_and_reverts_itself(
     assert buttons == [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
-def test_escalating_hands_over_with_the_team_s_contact_details(
+def test_escalating_hands_over_with_the_team_s_contact_details_and_reverts_itself(
     shop_db, tracker, dispatcher, domain, chosen
 ) -> None:
     events = run(ActionEscalateFrustration(), dispatcher, tracker(), domain)
     assert chosen(dispatcher) == ["utter_frustration_escalate", "utter_contact_staff_open"]
-    assert events == []
+    assert events == [{"event": "undo", "timestamp": None}]
 
 
 def test_escalating_stops_the_form_the_customer_was_in(

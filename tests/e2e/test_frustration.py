@@ -71,6 +71,15 @@ def frustration(relay: Relay, sender: str) -> dict[str, Any]:
     return tracker(relay, sender)["slots"]["frustration"]
 
 
+def test_model_parse_returns_sentiment_next_to_the_intent(relay: Relay) -> None:
+    status, parse = http(
+        "POST", f"{relay.url}/model/parse?token={TOKEN}", {"text": "this is awful, nothing works"}
+    )
+    assert status == 200, parse
+    assert parse["sentiment"]["label"] == "negative" and -1 <= parse["sentiment"]["score"] < 0
+    assert parse["intent"]["name"]
+
+
 # --- Conversations that must take the empathy or escalation path ---------------------------
 
 
@@ -86,7 +95,7 @@ def test_a_furious_first_message_is_escalated_to_people(relay: Relay) -> None:
     assert {"negative_sentiment", "shouting", "frustration_phrase"} <= codes
 
 
-def test_asking_again_and_again_gets_an_apology_and_still_an_answer(relay: Relay) -> None:
+def test_asking_again_and_again_gets_an_apology_and_still_the_answer(relay: Relay) -> None:
     replies = chat(
         relay,
         "fr-repeat",
@@ -96,15 +105,20 @@ def test_asking_again_and_again_gets_an_apology_and_still_an_answer(relay: Relay
             "I'm asking again, where is order 100231",
         ],
     )
-    assert not acknowledged(replies[0]) and not acknowledged(replies[1])
-    assert acknowledged(replies[2]), texts(replies[2])
+    assert not empathised(replies[0]) and not empathised(replies[1])
+    assert acknowledged(replies[2]) or escalated(replies[2]), texts(replies[2])
     # The apology comes first, and the customer still gets the answer to the question.
     assert "Royal Mail" in "\n".join(texts(replies[2]))
-    assert frustration(relay, "fr-repeat")["reasons"][0]["code"] == "repeated_request"
+    codes = [reason["code"] for reason in frustration(relay, "fr-repeat")["reasons"]]
+    assert "repeated_request" in codes
 
 
-def test_not_being_understood_twice_is_acknowledged(relay: Relay) -> None:
-    replies = chat(relay, "fr-gibberish", ["flurb wibble zonk", "blorp"])
+def test_not_being_helped_twice_in_a_row_is_acknowledged(relay: Relay) -> None:
+    replies = chat(
+        relay,
+        "fr-unhelped",
+        ["can you recommend a good pizza place nearby", "what's the weather going to be tomorrow"],
+    )
     assert acknowledged(replies[1]), texts(replies[1])
     assert RESPONSES["utter_frustration_not_understood"][0]["text"] in texts(replies[1])
 
@@ -136,8 +150,7 @@ def test_frustration_inside_a_form_is_acknowledged_and_the_form_carries_on(relay
         ["I'd like to check on my order", "100231!!! I already told you this yesterday"],
     )
     assert acknowledged(replies[1]) or escalated(replies[1]), texts(replies[1])
-    if acknowledged(replies[1]):
-        assert "Royal Mail" in "\n".join(texts(replies[1]))
+    assert "Royal Mail" in "\n".join(texts(replies[1]))
 
 
 def test_shouting_and_negativity_over_two_turns_is_acknowledged(relay: Relay) -> None:

@@ -63,6 +63,7 @@ def test_default_config() -> None:
         "negation_scope": 3,
         "regularisation": 5.0,
         "char_ngrams": True,
+        "negative_threshold": None,
         "min_examples": 30,
         "random_seed": 42,
     }

@@ -58,3 +58,12 @@ def test_a_two_label_model_scores_the_missing_label_as_zero() -> None:
     model = SentimentModel.train(["awful", "bad", "fine", "ok"], ["negative"] * 2 + ["neutral"] * 2)
     sentiment = model.predict(["awful"])[0]
     assert sentiment.label == "negative" and sentiment.score < 0
+
+
+def test_a_negative_threshold_flags_messages_that_are_probably_negative() -> None:
+    plain = SentimentModel.train(DOCUMENTS, LABELLED)
+    cautious = SentimentModel.train(DOCUMENTS, LABELLED, negative_threshold=0.01)
+    [as_usual] = plain.predict(["thank you so much"])
+    [flagged] = cautious.predict(["thank you so much"])
+    assert as_usual.label == "positive" and flagged.label == "negative"
+    assert flagged.score == as_usual.score  # the threshold changes the label, not the score
