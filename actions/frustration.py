@@ -5,8 +5,7 @@ shop let them down, they had to ask again, the bot didn't understand), offers a
 person, and then reverts itself so the conversation carries on with what the
 customer asked. `action_escalate_frustration` apologises and hands over to the
 shop's team (their contact details, until Relay's own handoff takes this path), and
-reverts itself too, so a customer who has lost patience still gets their answer
-(unless they were in the middle of a form, which it stops instead).
+reverts itself too, so a customer who has lost patience still gets their answer.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionReverted, ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActionReverted, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -75,7 +74,7 @@ class ActionAcknowledgeFrustration(Action):
 
 
 class ActionEscalateFrustration(Action):
-    """Apologises and brings in the shop's team; then answers the request or stops the form."""
+    """Apologises and brings in the shop's team, then lets the request be answered."""
 
     def name(self) -> str:
         return "action_escalate_frustration"
@@ -85,7 +84,4 @@ class ActionEscalateFrustration(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_frustration_escalate")
         tell_how_to_reach_staff(dispatcher, domain)
-        if tracker.active_loop_name:
-            # Don't keep asking a form's questions of someone we just handed over.
-            return [ActiveLoop(None), SlotSet("requested_slot", None)]
         return [ActionReverted()]

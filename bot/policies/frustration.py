@@ -13,8 +13,7 @@ level has been elevated in this session. Then:
   request as if nothing had interrupted them;
 - when the level is *high* and the bot hasn't escalated since the customer was last
   calm, it predicts `action_escalate_frustration`, which hands over to people and
-  also reverts itself, so the customer still gets the answer to what they asked; in
-  the middle of a form it stops the form instead, and the policy predicts `action_listen`.
+  also reverts itself, so the customer still gets the answer to what they asked.
 
 Its priority (5) is above RulePolicy's (4), and its predictions compete with
 form (loop) predictions, so it can step in anywhere. Intents whose own flow
@@ -34,7 +33,6 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain, InvalidDomain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -66,7 +64,7 @@ SCORE_SLOT = "score_slot"
 LEVEL_SLOT = "level_slot"
 WAS_FRUSTRATED_SLOT = "was_frustrated_slot"
 HANDLED_INTENTS = "handled_intents"
-# Flags kept in the score slot: what the bot already did since the customer was last calm.
+# Reported in the score slot: what the bot has done since the customer was last calm.
 ACKNOWLEDGED = "acknowledged"
 ESCALATED = "escalated"
 FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
@@ -94,8 +92,13 @@ def conversation_turns(events: Iterable[Event]) -> list[Turn]:
             turns.append(_turn(event))
         elif isinstance(event, UserUtteranceReverted) and turns:
             turns[-1] = replace(turns[-1], reverted=True)
-        elif isinstance(event, ActionExecuted) and event.action_name in FALLBACK_ACTIONS and turns:
-            turns[-1] = replace(turns[-1], fell_back=True)
+        elif isinstance(event, ActionExecuted) and event.action_name and turns:
+            last = turns[-1]
+            turns[-1] = replace(
+                last,
+                actions=(*last.actions, event.action_name),
+                fell_back=last.fell_back or event.action_name in FALLBACK_ACTIONS,
+            )
     return turns
 
 
@@ -189,16 +192,32 @@ class FrustrationPolicy(Policy):
             events.append(SlotSet(self.config[WAS_FRUSTRATED_SLOT], True))
         return events
 
+    def _bout(self, turns: list[Turn], assessments: list[Assessment]) -> tuple[bool, bool]:
+        """Whether the bot already acknowledged / escalated since the customer was last calm.
+
+        Read from the events themselves (not the slot), so that a fallback rewinding a
+        message doesn't make the bot forget it already handed over.
+        """
+        handled = set(self.config[HANDLED_INTENTS])
+        acknowledge, escalate = self.config[ACKNOWLEDGE_ACTION], self.config[ESCALATE_ACTION]
+        acknowledged = escalated = False
+        for turn, assessment in zip(reversed(turns[:-1]), reversed(assessments[:-1]), strict=True):
+            if assessment.level == CALM:
+                break
+            escalated = escalated or escalate in turn.actions
+            acknowledged = (
+                acknowledged or escalated or acknowledge in turn.actions or turn.intent in handled
+            )
+        return acknowledged, escalated
+
     def _decide(
-        self, tracker: DialogueStateTracker, current: Assessment
+        self, turns: list[Turn], assessments: list[Assessment]
     ) -> tuple[str | None, dict[str, Any]]:
         """The action to take (if any) and the new slot value, with what the bot has done."""
-        # What the bot already did about this bout of frustration; a calm turn ends the bout.
-        before = tracker.get_slot(self.config[SCORE_SLOT]) or {}
+        current = assessments[-1]
         calm = current.level == CALM
-        acknowledged = not calm and bool(before.get(ACKNOWLEDGED))
-        escalated = not calm and bool(before.get(ESCALATED))
-        intent = tracker.latest_message.intent.get("name") if tracker.latest_message else None
+        acknowledged, escalated = self._bout(turns, assessments)
+        intent = turns[-1].intent
 
         action = None
         if intent in set(self.config[HANDLED_INTENTS]):
@@ -222,15 +241,14 @@ class FrustrationPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Scores the new message; acknowledges or escalates when the level rises."""
-        if tracker.latest_action_name == self.config[ESCALATE_ACTION]:
-            return self._predict(domain, ACTION_LISTEN_NAME, [])  # it stopped a form
         if not awaiting_first_action(tracker):
             return self._prediction(self._default_predictions(domain))
 
-        assessments = assess(conversation_turns(tracker.events), self.settings)
+        turns = conversation_turns(tracker.events)
+        assessments = assess(turns, self.settings)
         if not assessments:
             return self._prediction(self._default_predictions(domain))
-        action, value = self._decide(tracker, assessments[-1])
+        action, value = self._decide(turns, assessments)
         events = self._slot_events(tracker, value)
         logger.debug(f"Frustration {value['score']} ({value['level']}); acting with {action}.")
         if action is None:

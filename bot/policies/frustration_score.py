@@ -38,6 +38,8 @@ class Turn:
     sentiment_score: float = 0.0
     fell_back: bool = False
     reverted: bool = False
+    # The bot's actions in reply to this message (recorded, not scored).
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

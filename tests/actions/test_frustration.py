@@ -67,13 +67,3 @@ def test_escalating_hands_over_with_the_team_s_contact_details_and_reverts_itsel
     events = run(ActionEscalateFrustration(), dispatcher, tracker(), domain)
     assert chosen(dispatcher) == ["utter_frustration_escalate", "utter_contact_staff_open"]
     assert events == [{"event": "undo", "timestamp": None}]
-
-
-def test_escalating_stops_the_form_the_customer_was_in(
-    shop_db, tracker, dispatcher, domain
-) -> None:
-    events = run(
-        ActionEscalateFrustration(), dispatcher, tracker(active_loop="order_status_form"), domain
-    )
-    assert {"event": "active_loop", "name": None, "timestamp": None} in events
-    assert any(event.get("name") == "requested_slot" and event["value"] is None for event in events)
