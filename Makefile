@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test train spacy shell validate crossval eval eval-sentiment tune-sentiment lint clean
+.PHONY: help run test train spacy shell validate crossval eval eval-sentiment tune-sentiment ablation lint clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ eval: $(MODEL)  ## Accuracy and macro-F1 on the held-out set tests/nlu/, with a 
 eval-sentiment: $(MODEL)  ## Sentiment on tests/sentiment vs VADER and majority, spaCy ablation, plot
 	$(PY) -m bot.tools.evaluate_sentiment --model $(MODEL) --train data/nlu --test tests/sentiment \
 	  --out results/sentiment_eval $(if $(wildcard $(AIRLINE_TWEETS)),--benchmark $(AIRLINE_TWEETS))
+
+ablation: $(MODEL)  ## Train the NLU without spaCy and compare on the held-out sets (plot)
+	$(PY) -m bot.tools.ablate_spacy --model $(MODEL) --out results/ablation
 
 tune-sentiment: $(STAMP) $(SPACY_MODEL)  ## Cross-validate the sentiment settings on data/nlu (report + plot)
 	$(PY) -m bot.tools.tune_sentiment --train data/nlu --out results/sentiment_tuning
