@@ -12,7 +12,7 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _EXCLAMATIONS = re.compile(r"!{2,}")
 _QUESTIONS = re.compile(r"\?{2,}")
-_INTERROBANG = re.compile(r"[!?]*(?:\?!|!\?)[!?]*")
+_INTERROBANG = re.compile(r"\?!|!\?")
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 # Shouting needs at least this many words in capitals, and most of the words.
 _MIN_SHOUTED_WORDS = 2

@@ -7,6 +7,7 @@ token-protected HTTP API, where a human agent's tools will read them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,6 +79,13 @@ def test_model_parse_returns_sentiment_next_to_the_intent(relay: Relay) -> None:
     assert status == 200, parse
     assert parse["sentiment"]["label"] == "negative" and -1 <= parse["sentiment"]["score"] < 0
     assert parse["intent"]["name"]
+
+
+def test_huge_runs_of_punctuation_get_a_prompt_answer(relay: Relay) -> None:
+    """The emphasis patterns stay linear: 100,000 characters of !? are scored in no time."""
+    started = time.monotonic()
+    assert relay.say("fr-huge", "!" * 50_000 + "?!" * 25_000) != []
+    assert time.monotonic() - started < 20
 
 
 # --- Conversations that must take the empathy or escalation path ---------------------------
