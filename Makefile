@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test train spacy shell validate crossval eval eval-sentiment tune-sentiment ablation lint clean
+.PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ test: $(MODEL)  ## Run the whole test suite (trains first when needed)
 
 shell: $(MODEL)  ## Talk to the bot in the terminal
 	$(PY) -m bot.tools.shell --model $(MODEL) $(ARGS)
+
+agent: $(STAMP)  ## Add a console agent or reset their password: make agent USERNAME=alice NAME="Alice M"
+	$(PY) -m bot.handoff.agents add "$(USERNAME)" --name "$(or $(NAME),$(USERNAME))"
 
 validate: $(STAMP)  ## Check the training data and domain for conflicts
 	$(RASA) data validate --config config.yml --domain domain.yml --data data

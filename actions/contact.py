@@ -1,13 +1,11 @@
 """How to reach the shop's staff, honestly, from the business facts.
 
-Used for `request_human` and complaints until Relay's own human handoff takes
-over these paths.
+Used when a handoff ticket cannot be opened (the database is down), so the
+customer still has a way to reach a person.
 """
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -29,16 +27,3 @@ def tell_how_to_reach_staff(dispatcher: CollectingDispatcher, domain: DomainDict
         dispatcher.utter_message(
             response="utter_contact_staff_closed", next_opening=next_opening, **contact
         )
-
-
-class ActionContactStaff(Action):
-    """Says whether staff are available now and how to reach them."""
-
-    def name(self) -> str:
-        return "action_contact_staff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        tell_how_to_reach_staff(dispatcher, domain)
-        return []

@@ -3,9 +3,8 @@
 `action_acknowledge_frustration` apologises in words that fit the reason (the
 shop let them down, they had to ask again, the bot didn't understand), offers a
 person, and then reverts itself so the conversation carries on with what the
-customer asked. `action_escalate_frustration` apologises and hands over to the
-shop's team (their contact details, until Relay's own handoff takes this path), and
-reverts itself too, so a customer who has lost patience still gets their answer.
+customer asked. `action_escalate_frustration` apologises and hands the
+conversation to a person with the reasons (`actions.handoff`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from rasa_sdk.events import ActionReverted, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact import tell_how_to_reach_staff
+from actions.handoff import start_handoff
 
 # Requests where a frustrated customer is most likely let down by the shop itself.
 SHOP_REQUESTS = frozenset(
@@ -73,8 +72,18 @@ class ActionAcknowledgeFrustration(Action):
         return [ActionReverted()]
 
 
+def explain(frustration: dict[str, Any] | None) -> str:
+    """For the agent: 'Frustration 0.82 (high): negative message; asked again'."""
+    value = frustration or {}
+    details = [
+        str(reason.get("detail") or reason.get("code")) for reason in value.get("reasons") or []
+    ]
+    head = f"Frustration {float(value.get('score') or 0):.2f} ({value.get('level') or 'high'})"
+    return head + (": " + "; ".join(details) if details else "")
+
+
 class ActionEscalateFrustration(Action):
-    """Apologises and brings in the shop's team, then lets the request be answered."""
+    """Apologises and hands the conversation to a person, with the reasons."""
 
     def name(self) -> str:
         return "action_escalate_frustration"
@@ -83,5 +92,5 @@ class ActionEscalateFrustration(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_frustration_escalate")
-        tell_how_to_reach_staff(dispatcher, domain)
-        return [ActionReverted()]
+        explanation = explain(tracker.get_slot("frustration"))
+        return start_handoff(dispatcher, tracker, domain, "frustration", explanation)

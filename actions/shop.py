@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
+from bot.handoff.rules import HandoffRules, load_rules
+from bot.handoff.tickets import TicketStore
+from bot.handoff.webhook import Webhook
 from bot.settings import Settings, load_settings
 from bot.shop.facts import ShopFacts, load_facts
 from bot.shop.repository import ShopRepository, init_db, make_engine
@@ -46,8 +49,23 @@ def repository() -> ShopRepository:
     return ShopRepository(engine)
 
 
+@lru_cache(maxsize=1)
+def tickets() -> TicketStore:
+    """Handoff tickets, in the same database as the shop's data."""
+    return TicketStore(make_engine(settings().shop_db_url))
+
+
+@lru_cache(maxsize=1)
+def handoff_rules() -> HandoffRules:
+    return load_rules(settings().handoff_file)
+
+
+@lru_cache(maxsize=1)
+def webhook() -> Webhook:
+    return Webhook(settings().webhook_url, settings().webhook_secret)
+
+
 def reset() -> None:
-    """Forgets the cached settings, facts and database (used by tests)."""
-    settings.cache_clear()
-    facts.cache_clear()
-    repository.cache_clear()
+    """Forgets the cached settings, facts and databases (used by tests)."""
+    for cached in (settings, facts, repository, tickets, handoff_rules, webhook):
+        cached.cache_clear()

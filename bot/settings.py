@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATA_DIR = ROOT / "var"
 DEFAULT_FACTS_FILE = ROOT / "shop" / "facts.yml"
+DEFAULT_HANDOFF_FILE = ROOT / "shop" / "handoff.yml"
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,20 @@ class Settings:
         shop_db_url: SQLAlchemy URL of the shop's database.
         facts_file: YAML file with the shop's business facts.
         now: Fixed "current time" in ISO format, for reproducible tests and demos.
+        handoff_file: YAML file with the handoff rules (reasons, priorities, queue).
+        agents_file: YAML file with the console's agents and their password hashes.
+        webhook_url: Where ticket events are POSTed (optional).
+        webhook_secret: Key of the HMAC signature of those POSTs (required with the URL).
     """
 
     data_dir: Path
     shop_db_url: str
     facts_file: Path
     now: str | None = None
+    handoff_file: Path = DEFAULT_HANDOFF_FILE
+    agents_file: Path | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -44,4 +53,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         shop_db_url=shop_db_url,
         facts_file=facts_file,
         now=env.get("RELAY_NOW") or None,
+        handoff_file=Path(env.get("RELAY_HANDOFF_FILE") or DEFAULT_HANDOFF_FILE),
+        agents_file=Path(env.get("RELAY_AGENTS_FILE") or data_dir / "agents.yml"),
+        webhook_url=env.get("RELAY_WEBHOOK_URL") or None,
+        webhook_secret=env.get("RELAY_WEBHOOK_SECRET") or None,
     )

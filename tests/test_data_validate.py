@@ -2,7 +2,7 @@
 
 Rasa warns about every response that no story or rule utters, but Relay's custom
 actions choose most responses; those warnings are checked against the actions'
-code instead of being ignored.
+code (and the agent console's) instead of being ignored.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ RASA_DEFAULTS = {"utter_default", "utter_ask_rephrase"}
 
 
 def _actions_source() -> str:
-    return "\n".join(path.read_text() for path in (ROOT / "actions").glob("*.py"))
+    """The code that chooses responses: the actions, and the console (bot/handoff)."""
+    paths = [*(ROOT / "actions").glob("*.py"), *(ROOT / "bot" / "handoff").glob("*.py")]
+    return "\n".join(path.read_text() for path in paths)
 
 
 def test_data_validates_without_conflicts_or_unexplained_warnings() -> None:

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bot.handoff.agents import ensure_admin
 from bot.settings import load_settings
 from bot.tools.services import (
     Ports,
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     ports = Ports(rasa=args.rasa_port, actions=args.actions_port)
     token = api_token(settings.data_dir)
     env = environment(settings.data_dir, ports)
+    assert settings.agents_file is not None
+    created = ensure_admin(settings.agents_file, settings.data_dir)
+    if created:
+        print(f"Created console agent `admin`; its password is in {created}", flush=True)
     processes = [
         subprocess.Popen(action_server_command(ports), env=env),
         subprocess.Popen(rasa_server_command(args.model, ports, token), env=env),
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             "\nRelay is running.\n"
             f"  Chat in your browser:  http://localhost:{ports.rasa}/webhooks/chat/\n"
             f"  REST channel:          http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
+            f"  Agent console:         http://localhost:{ports.rasa}/console/ "
+            f"(agents in {settings.agents_file}; add one with `make agent`)\n"
             f"  HTTP API token:        in {settings.data_dir / 'api_token'} (or RELAY_API_TOKEN)\n"
             f"  Shop data (SQLite):    {settings.shop_db_url}\n"
             "Press Ctrl-C to stop.\n",

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from actions.contact import ActionContactStaff
-
-
-def run(action, dispatcher, tracker, domain):
-    return asyncio.run(action.run(dispatcher, tracker, domain))
+from actions.contact import tell_how_to_reach_staff
 
 
 def said(domain, dispatcher) -> list[str]:
@@ -21,8 +15,8 @@ def said(domain, dispatcher) -> list[str]:
     ]
 
 
-def test_staff_available_during_support_hours(shop_db, tracker, dispatcher, domain, chosen):
-    assert run(ActionContactStaff(), dispatcher, tracker(), domain) == []
+def test_staff_available_during_support_hours(shop_db, dispatcher, domain, chosen):
+    tell_how_to_reach_staff(dispatcher, domain)
 
     assert chosen(dispatcher) == ["utter_contact_staff_open"]
     assert said(domain, dispatcher) == [
@@ -31,9 +25,9 @@ def test_staff_available_during_support_hours(shop_db, tracker, dispatcher, doma
     ]
 
 
-def test_saturday_support_closes_earlier(shop_db, at_time, tracker, dispatcher, domain, chosen):
+def test_saturday_support_closes_earlier(shop_db, at_time, dispatcher, domain, chosen):
     at_time("2026-11-28T16:30:00")
-    run(ActionContactStaff(), dispatcher, tracker(), domain)
+    tell_how_to_reach_staff(dispatcher, domain)
 
     assert chosen(dispatcher) == ["utter_contact_staff_open"]
     assert dispatcher.messages[0]["closes"] == "5pm"
@@ -50,10 +44,10 @@ def test_saturday_support_closes_earlier(shop_db, at_time, tracker, dispatcher, 
     ],
 )
 def test_staff_offline_says_when_they_are_back(
-    shop_db, at_time, tracker, dispatcher, domain, chosen, moment, next_opening
+    shop_db, at_time, dispatcher, domain, chosen, moment, next_opening
 ):
     at_time(moment)
-    run(ActionContactStaff(), dispatcher, tracker(), domain)
+    tell_how_to_reach_staff(dispatcher, domain)
 
     assert chosen(dispatcher) == ["utter_contact_staff_closed"]
     assert said(domain, dispatcher) == [

@@ -31,11 +31,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    timeout: float = 60,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     """A JSON request; returns (status, decoded body or raw text)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read().decode()
@@ -110,6 +118,26 @@ def _wait(relay: Relay) -> None:
     raise RuntimeError("Relay did not start in time\n" + relay.log_tail())
 
 
+def _launch(relay: Relay) -> None:
+    commands = [
+        action_server_command(relay.ports),
+        rasa_server_command(MODEL, relay.ports, TOKEN),
+    ]
+    relay.processes = []
+    for command, log in zip(commands, relay.logs, strict=True):
+        handle = log.open("ab")
+        relay.processes.append(
+            subprocess.Popen(
+                command, env=relay.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
+            )
+        )
+    try:
+        _wait(relay)
+    except Exception:
+        relay.stop()
+        raise
+
+
 def start(data_dir: Path, extra_env: dict[str, str]) -> Relay:
     """Starts the action server and Rasa server with their data under `data_dir`."""
     if not MODEL.exists():
@@ -118,17 +146,12 @@ def start(data_dir: Path, extra_env: dict[str, str]) -> Relay:
     ports = Ports(rasa=free_port(), actions=free_port())
     env = environment(data_dir, ports, {"RELAY_API_TOKEN": TOKEN, **extra_env})
     logs = [data_dir / "actions.log", data_dir / "rasa.log"]
-    commands = [action_server_command(ports), rasa_server_command(MODEL, ports, TOKEN)]
-    processes = []
-    for command, log in zip(commands, logs, strict=True):
-        handle = log.open("wb")
-        processes.append(
-            subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
-        )
-    relay = Relay(ports=ports, data_dir=data_dir, env=env, processes=processes, logs=logs)
-    try:
-        _wait(relay)
-    except Exception:
-        relay.stop()
-        raise
+    relay = Relay(ports=ports, data_dir=data_dir, env=env, processes=[], logs=logs)
+    _launch(relay)
     return relay
+
+
+def restart(relay: Relay) -> None:
+    """Stops both servers and starts them again on the same ports and data."""
+    relay.stop()
+    _launch(relay)

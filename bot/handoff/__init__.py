@@ -1,0 +1,1 @@
+"""Human handoff: tickets, the agent console and its API, and handing back to the bot."""

@@ -1,0 +1,58 @@
+"""The handoff services of the Rasa server process, created on first use.
+
+(The action server has its own in `actions/shop.py`; both read the same settings
+and database.)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.handoff.agents import Agent, load_agents
+from bot.handoff.auth import Throttle, Tokens, console_secret
+from bot.handoff.rules import HandoffRules, load_rules
+from bot.handoff.tickets import TicketStore
+from bot.handoff.webhook import Webhook
+from bot.settings import Settings, load_settings
+from bot.shop.repository import make_engine
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def store() -> TicketStore:
+    return TicketStore(make_engine(settings().shop_db_url))
+
+
+@lru_cache(maxsize=1)
+def rules() -> HandoffRules:
+    return load_rules(settings().handoff_file)
+
+
+@lru_cache(maxsize=1)
+def webhook() -> Webhook:
+    return Webhook(settings().webhook_url, settings().webhook_secret)
+
+
+@lru_cache(maxsize=1)
+def tokens() -> Tokens:
+    return Tokens(console_secret(settings().data_dir))
+
+
+@lru_cache(maxsize=1)
+def throttle() -> Throttle:
+    return Throttle()
+
+
+def agents() -> dict[str, Agent]:
+    """Read on every call, so an agent added with `make agent` can sign in at once."""
+    path = settings().agents_file
+    return load_agents(path) if path else {}
+
+
+def reset() -> None:
+    for cached in (settings, store, rules, webhook, tokens, throttle):
+        cached.cache_clear()

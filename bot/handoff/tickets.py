@@ -1,0 +1,437 @@
+"""The ticket store: creates handoff tickets and moves them through their life.
+
+waiting -> assigned (claimed) -> resolved, or -> returned_to_bot at any point.
+Methods return plain JSON-ready dicts, so the action server, the console API and
+tests share them without SQLAlchemy leaking out. Rule violations raise
+`TicketError` with the HTTP status the API answers with.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from statistics import median
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.handoff.models import (
+    OPEN_STATUSES,
+    AgentPresence,
+    Base,
+    HistoryEntry,
+    Note,
+    OutboxMessage,
+    Ticket,
+)
+
+PRIORITY_LABELS = {1: "urgent", 2: "high", 3: "normal"}
+MAX_TEXT = 4000
+
+
+class TicketError(Exception):
+    """A ticket operation that is not allowed; `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset."""
+    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
+
+
+def create_schema(engine: Engine) -> None:
+    """Creates the handoff tables if missing (two processes may race on a fresh SQLite file)."""
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError:
+        Base.metadata.create_all(engine)
+
+
+def _unread(transcript: list[dict[str, Any]]) -> int:
+    """Customer turns since an agent last wrote."""
+    count = 0
+    for turn in transcript:
+        if turn.get("speaker") == "agent":
+            count = 0
+        elif turn.get("speaker") == "customer":
+            count += 1
+    return count
+
+
+class TicketStore:
+    """Reads and changes tickets in short transactions."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        create_schema(engine)
+        self._sessions = sessionmaker(engine, expire_on_commit=False, future=True)
+        self._clock = clock
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _ticket(self, session: Session, ticket_id: int) -> Ticket:
+        row = session.get(Ticket, ticket_id)
+        if row is None:
+            raise TicketError(404, f"No ticket {ticket_id}")
+        return row
+
+    def _log(
+        self, session: Session, row: Ticket, event: str, agent: str | None, detail: str = ""
+    ) -> None:
+        now = self._clock()
+        row.updated_at = now
+        session.add(
+            HistoryEntry(ticket_id=row.id, event=event, agent=agent, detail=detail, created_at=now)
+        )
+
+    # Views
+
+    def _summary(self, row: Ticket) -> dict[str, Any]:
+        transcript = json.loads(row.transcript_json or "[]")
+        end = row.closed_at or self._clock()
+        return {
+            "id": row.id,
+            "conversation_id": row.conversation_id,
+            "channel": row.channel,
+            "customer": {
+                "id": row.customer_id,
+                "name": row.customer_name,
+                "email": row.customer_email,
+            },
+            "reason_code": row.reason_code,
+            "explanation": row.explanation,
+            "priority": row.priority,
+            "priority_label": PRIORITY_LABELS.get(row.priority, "normal"),
+            "status": row.status,
+            "assignee": row.assignee,
+            "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at),
+            "waiting_seconds": int(((row.claimed_at or end) - row.created_at).total_seconds()),
+            "summary": row.summary,
+            "follow_up": (
+                {
+                    "email": row.follow_up_email,
+                    "by": row.follow_up_by.isoformat() if row.follow_up_by else None,
+                }
+                if row.follow_up_email
+                else None
+            ),
+            "unread": _unread(transcript) if row.status in OPEN_STATUSES else 0,
+            "csat": {"score": row.csat_score, "comment": row.csat_comment}
+            if row.csat_score
+            else None,
+        }
+
+    def _detail(self, session: Session, row: Ticket) -> dict[str, Any]:
+        earlier = (
+            session.query(Ticket)
+            .filter(Ticket.id != row.id, Ticket.created_at <= row.created_at)
+            .filter(
+                (Ticket.conversation_id == row.conversation_id)
+                | ((Ticket.customer_id == row.customer_id) & (Ticket.customer_id.isnot(None)))
+            )
+            .order_by(Ticket.created_at.desc())
+            .limit(10)
+            .all()
+        )
+        return {
+            **self._summary(row),
+            "context": json.loads(row.context_json or "{}"),
+            "transcript": json.loads(row.transcript_json or "[]"),
+            "notes": [
+                {"time": iso(note.created_at), "agent": note.agent, "text": note.text}
+                for note in row.notes
+            ],
+            "history": [
+                {
+                    "time": iso(entry.created_at),
+                    "event": entry.event,
+                    "agent": entry.agent,
+                    "detail": entry.detail,
+                }
+                for entry in row.history
+            ],
+            "earlier_tickets": [
+                {
+                    "id": other.id,
+                    "created_at": iso(other.created_at),
+                    "reason_code": other.reason_code,
+                    "summary": other.summary,
+                    "status": other.status,
+                    "csat_score": other.csat_score,
+                }
+                for other in earlier
+            ],
+        }
+
+    # Creating and finding
+
+    def create(
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason_code: str,
+        explanation: str,
+        priority: int,
+        summary: str,
+        context: dict[str, Any],
+        transcript: list[dict[str, Any]],
+        customer: dict[str, Any] | None = None,
+        follow_up_email: str | None = None,
+        follow_up_by: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Opens a ticket, or returns the conversation's open one (one open ticket each)."""
+        customer = customer or {}
+        now = self._clock()
+        with self._transaction() as session:
+            existing = (
+                session.query(Ticket)
+                .filter(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
+                .first()
+            )
+            if existing is not None:
+                return self._detail(session, existing)
+            row = Ticket(
+                conversation_id=conversation_id,
+                channel=channel or "rest",
+                customer_id=customer.get("id"),
+                customer_name=customer.get("name"),
+                customer_email=customer.get("email"),
+                reason_code=reason_code,
+                explanation=explanation,
+                priority=priority,
+                status="waiting",
+                summary=summary,
+                context_json=json.dumps(context),
+                transcript_json=json.dumps(transcript),
+                follow_up_email=follow_up_email,
+                follow_up_by=follow_up_by,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            self._log(session, row, "created", None, explanation)
+            return self._detail(session, row)
+
+    def get(self, ticket_id: int) -> dict[str, Any]:
+        with self._transaction() as session:
+            return self._detail(session, self._ticket(session, ticket_id))
+
+    def open_for(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's waiting or assigned ticket, if any."""
+        with self._transaction() as session:
+            row = (
+                session.query(Ticket)
+                .filter(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
+                .first()
+            )
+            return self._summary(row) if row else None
+
+    def latest_for(self, conversation_id: str) -> dict[str, Any] | None:
+        with self._transaction() as session:
+            row = (
+                session.query(Ticket)
+                .filter(Ticket.conversation_id == conversation_id)
+                .order_by(Ticket.id.desc())
+                .first()
+            )
+            return self._summary(row) if row else None
+
+    def queue(self, status: str = "open") -> list[dict[str, Any]]:
+        """Open tickets by priority then waiting time; `status="all"` adds the closed ones."""
+        with self._transaction() as session:
+            query = session.query(Ticket)
+            if status == "open":
+                query = query.filter(Ticket.status.in_(OPEN_STATUSES))
+                query = query.order_by(Ticket.priority, Ticket.created_at)
+            else:
+                query = query.order_by(Ticket.created_at.desc())
+            return [self._summary(row) for row in query.limit(500).all()]
+
+    def position(self, ticket_id: int) -> int:
+        """1-based place of a waiting ticket in the queue (0 when it is not waiting)."""
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            if row.status != "waiting":
+                return 0
+            ahead = (
+                session.query(Ticket)
+                .filter(Ticket.status == "waiting", Ticket.id != row.id)
+                .filter(
+                    (Ticket.priority < row.priority)
+                    | ((Ticket.priority == row.priority) & (Ticket.created_at <= row.created_at))
+                )
+                .count()
+            )
+            return ahead + 1
+
+    def handle_seconds(self, default: float, sample: int = 20) -> float:
+        """Median time from claim to close of recent tickets, or `default`."""
+        with self._transaction() as session:
+            rows = (
+                session.query(Ticket.claimed_at, Ticket.closed_at)
+                .filter(Ticket.claimed_at.isnot(None), Ticket.closed_at.isnot(None))
+                .order_by(Ticket.closed_at.desc())
+                .limit(sample)
+                .all()
+            )
+        durations = [(closed - claimed).total_seconds() for claimed, closed in rows]
+        return median(durations) if durations else default
+
+    # Agents' operations
+
+    def claim(self, ticket_id: int, agent: str) -> dict[str, Any]:
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            if row.status not in OPEN_STATUSES:
+                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+            previous = row.assignee
+            row.status, row.assignee = "assigned", agent
+            row.claimed_at = row.claimed_at or self._clock()
+            self._log(
+                session,
+                row,
+                "claimed",
+                agent,
+                f"from {previous}" if previous and previous != agent else "",
+            )
+            return self._detail(session, row)
+
+    def _own(self, session: Session, ticket_id: int, agent: str) -> Ticket:
+        row = self._ticket(session, ticket_id)
+        if row.status not in OPEN_STATUSES:
+            raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+        if row.assignee != agent:
+            raise TicketError(403, "Claim the ticket first")
+        return row
+
+    def check_owner(self, ticket_id: int, agent: str) -> dict[str, Any]:
+        """The ticket, if `agent` may act on it (it is open and assigned to them)."""
+        with self._transaction() as session:
+            return self._summary(self._own(session, ticket_id, agent))
+
+    def replied(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
+        with self._transaction() as session:
+            row = self._own(session, ticket_id, agent)
+            self._log(session, row, "replied", agent, text[:200])
+            return self._detail(session, row)
+
+    def note(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
+        text = text.strip()[:MAX_TEXT]
+        if not text:
+            raise TicketError(400, "The note is empty")
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            session.add(Note(ticket_id=row.id, agent=agent, text=text, created_at=self._clock()))
+            self._log(session, row, "note", agent)
+            session.flush()
+            session.refresh(row)
+            return self._detail(session, row)
+
+    def transfer(self, ticket_id: int, agent: str, to: str) -> dict[str, Any]:
+        with self._transaction() as session:
+            row = self._own(session, ticket_id, agent)
+            if to == agent:
+                raise TicketError(400, "The ticket is already yours")
+            row.assignee = to
+            self._log(session, row, "transferred", agent, f"to {to}")
+            return self._detail(session, row)
+
+    def close(self, ticket_id: int, agent: str | None, status: str) -> dict[str, Any]:
+        """Resolves the ticket or returns it to the bot (`status`)."""
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            if row.status not in OPEN_STATUSES:
+                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+            if agent is not None and row.assignee not in (None, agent):
+                raise TicketError(403, "The ticket is assigned to someone else")
+            row.status = status
+            row.closed_at = self._clock()
+            self._log(session, row, status, agent)
+            return self._detail(session, row)
+
+    def update_transcript(
+        self,
+        ticket_id: int,
+        transcript: list[dict[str, Any]],
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        """Refreshes the stored snapshot (only writes when something changed)."""
+        encoded = json.dumps(transcript)
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            if row.transcript_json != encoded:
+                row.transcript_json = encoded
+                if context is not None:
+                    row.context_json = json.dumps(context)
+
+    def record_csat(self, ticket_id: int, score: int, comment: str | None) -> dict[str, Any]:
+        if not 1 <= score <= 5:
+            raise TicketError(400, "A rating is 1 to 5")
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            row.csat_score, row.csat_comment = score, (comment or None)
+            self._log(session, row, "csat", None, str(score))
+            return self._detail(session, row)
+
+    # Presence
+
+    def touch_agent(self, username: str) -> None:
+        with self._transaction() as session:
+            row = session.get(AgentPresence, username)
+            if row is None:
+                session.add(AgentPresence(username=username, last_seen=self._clock()))
+            else:
+                row.last_seen = self._clock()
+
+    def online_agents(self, within_seconds: float) -> list[str]:
+        since = self._clock() - timedelta(seconds=within_seconds)
+        with self._transaction() as session:
+            rows = session.query(AgentPresence.username).filter(AgentPresence.last_seen >= since)
+            return sorted(username for (username,) in rows)
+
+    def sign_out(self, username: str) -> None:
+        with self._transaction() as session:
+            row = session.get(AgentPresence, username)
+            if row is not None:
+                session.delete(row)
+
+    # Outbox for channels that are polled
+
+    def push(self, conversation_id: str, payload: dict[str, Any]) -> int:
+        with self._transaction() as session:
+            row = OutboxMessage(
+                conversation_id=conversation_id,
+                payload_json=json.dumps(payload),
+                created_at=self._clock(),
+            )
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+    def pull(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
+        with self._transaction() as session:
+            rows = (
+                session.query(OutboxMessage)
+                .filter(OutboxMessage.conversation_id == conversation_id, OutboxMessage.id > after)
+                .order_by(OutboxMessage.id)
+                .limit(100)
+                .all()
+            )
+            return [{"id": row.id, **json.loads(row.payload_json)} for row in rows]
