@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import shop
+from bot.handoff.tickets import TicketError
 
 SCORE = re.compile(r"(?<![\d.])([1-5])(?![\d.])")
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
@@ -100,7 +101,7 @@ class ActionRecordCsat(Action):
                 int(ticket_id), score, tracker.get_slot("csat_comment") or None
             )
             shop.webhook().send("ticket.csat", ticket)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, TicketError):
             logging.getLogger(__name__).exception("could not store CSAT for ticket %s", ticket_id)
         dispatcher.utter_message(response="utter_csat_thanks" if score >= 4 else "utter_csat_sorry")
         return clear

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -72,11 +72,20 @@ def start_handoff(
     """Opens a ticket for this conversation and tells the customer what happens next."""
     try:
         store, rules = shop.tickets(), shop.handoff_rules()
+        now = shop.now()
         existing = store.open_for(tracker.sender_id)
+        if existing is not None and existing["follow_up"]:
+            # Already promised a reply by email: say so again, and keep helping.
+            by = datetime.fromisoformat(existing["follow_up"]["by"])
+            dispatcher.utter_message(
+                response="utter_handoff_after_hours",
+                email=existing["follow_up"]["email"],
+                when=text.when(domain, by.astimezone(now.tzinfo), now),
+            )
+            return _clear()
         if existing is not None:
             _tell_queue(dispatcher, existing)
             return [*_clear(), ConversationPaused()]
-        now = shop.now()
         status = shop.facts().support_hours.status(now)
         customer = _customer(tracker)
         follow_up_by = None
@@ -102,7 +111,9 @@ def start_handoff(
             transcript=transcript(tracker.events),
             customer=customer,
             follow_up_email=customer["email"] if follow_up_by else None,
-            follow_up_by=follow_up_by.replace(tzinfo=None) if follow_up_by else None,
+            follow_up_by=(
+                follow_up_by.astimezone(timezone.utc).replace(tzinfo=None) if follow_up_by else None
+            ),
         )
     except SQLAlchemyError:
         logger.exception("could not open a handoff ticket for %s", tracker.sender_id)

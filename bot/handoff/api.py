@@ -87,6 +87,36 @@ def signed_in(handler: Handler) -> Handler:
     return wrapped
 
 
+def present(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as the API shows it: agents with their names, reasons with their labels."""
+    agents = runtime.agents()
+    rules = runtime.rules()
+
+    def agent(username: str | None) -> dict[str, str] | None:
+        if username is None:
+            return None
+        known = agents.get(username)
+        return known.public() if known else {"username": username, "name": username}
+
+    def label(code: str) -> str:
+        return rules.reasons[code].label if code in rules.reasons else code
+
+    shown = {
+        **ticket,
+        "assignee": agent(ticket["assignee"]),
+        "reason": label(ticket["reason_code"]),
+    }
+    if "notes" in ticket:
+        shown["notes"] = [
+            {**note, "agent_name": (agent(note["agent"]) or {}).get("name")}
+            for note in ticket["notes"]
+        ]
+        shown["earlier_tickets"] = [
+            {**other, "reason": label(other["reason_code"])} for other in ticket["earlier_tickets"]
+        ]
+    return shown
+
+
 def _text(request: Request, key: str = "text") -> str:
     body = request.json if isinstance(request.json, dict) else {}
     value = body.get(key)
@@ -246,28 +276,29 @@ class ConsoleChannel(InputChannel):
             status = request.args.get("status", "open")
             if status not in ("open", "all"):
                 return error(400, "status is open or all")
-            return ok({"tickets": runtime.store().queue(status)})
+            return ok({"tickets": [present(t) for t in runtime.store().queue(status)]})
 
         @console.route(f"{api}/tickets/<ticket_id:int>", methods=["GET"])
         @signed_in
         async def ticket(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            return ok({"ticket": await Console(request).refreshed(ticket_id)})
+            return ok({"ticket": present(await Console(request).refreshed(ticket_id))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/claim", methods=["POST"])
         @signed_in
         async def claim(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            return ok({"ticket": await Console(request).claim(ticket_id, agent)})
+            return ok({"ticket": present(await Console(request).claim(ticket_id, agent))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/reply", methods=["POST"])
         @signed_in
         async def reply(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             text = _text(request)
-            return ok({"ticket": await Console(request).reply(ticket_id, agent, text)})
+            return ok({"ticket": present(await Console(request).reply(ticket_id, agent, text))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/note", methods=["POST"])
         @signed_in
         async def note(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            return ok({"ticket": runtime.store().note(ticket_id, agent.username, _text(request))})
+            ticket = runtime.store().note(ticket_id, agent.username, _text(request))
+            return ok({"ticket": present(ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/transfer", methods=["POST"])
         @signed_in
@@ -277,17 +308,18 @@ class ConsoleChannel(InputChannel):
                 return error(400, f"No agent called {to!r}")
             ticket = runtime.store().transfer(ticket_id, agent.username, to)
             runtime.webhook().send("ticket.transferred", ticket)
-            return ok({"ticket": ticket})
+            return ok({"ticket": present(ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/resolve", methods=["POST"])
         @signed_in
         async def resolve(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            return ok({"ticket": await Console(request).close(ticket_id, agent, "resolved")})
+            ticket = await Console(request).close(ticket_id, agent, "resolved")
+            return ok({"ticket": present(ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/return", methods=["POST"])
         @signed_in
         async def hand_back(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             ticket = await Console(request).close(ticket_id, agent, "returned_to_bot")
-            return ok({"ticket": ticket})
+            return ok({"ticket": present(ticket)})
 
         return console

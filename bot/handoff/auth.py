@@ -55,7 +55,7 @@ class Tokens:
             name, expiry, signature = (token or "").split(".")
         except ValueError:
             return None
-        if not hmac.compare_digest(self._sign(f"{name}.{expiry}"), signature):
+        if not hmac.compare_digest(self._sign(f"{name}.{expiry}").encode(), signature.encode()):
             return None
         if not expiry.isdigit() or int(expiry) < self._clock():
             return None

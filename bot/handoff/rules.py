@@ -41,7 +41,9 @@ def parse_rules(raw: dict[str, Any]) -> HandoffRules:
         raise HandoffRulesError(f"handoff rules: no entry under `reasons` for {', '.join(missing)}")
     reasons = {}
     for code, entry in reasons_raw.items():
-        priority = int(entry.get("priority", 3))
+        if not isinstance(entry, dict):
+            raise HandoffRulesError(f"handoff rules: reasons.{code} needs a label and a priority")
+        priority = entry.get("priority", 3)
         if priority not in (1, 2, 3):
             raise HandoffRulesError(f"handoff rules: reasons.{code}.priority must be 1, 2 or 3")
         reasons[code] = Reason(code=code, label=str(entry.get("label") or code), priority=priority)

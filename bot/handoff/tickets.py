@@ -30,6 +30,7 @@ from bot.handoff.models import (
 )
 
 PRIORITY_LABELS = {1: "urgent", 2: "high", 3: "normal"}
+CLOSED_STATUSES = ("resolved", "returned_to_bot")
 MAX_TEXT = 4000
 
 
@@ -275,7 +276,13 @@ class TicketStore:
                 .filter(Ticket.status == "waiting", Ticket.id != row.id)
                 .filter(
                     (Ticket.priority < row.priority)
-                    | ((Ticket.priority == row.priority) & (Ticket.created_at <= row.created_at))
+                    | (
+                        (Ticket.priority == row.priority)
+                        & (
+                            (Ticket.created_at < row.created_at)
+                            | ((Ticket.created_at == row.created_at) & (Ticket.id < row.id))
+                        )
+                    )
                 )
                 .count()
             )
@@ -355,6 +362,8 @@ class TicketStore:
 
     def close(self, ticket_id: int, agent: str | None, status: str) -> dict[str, Any]:
         """Resolves the ticket or returns it to the bot (`status`)."""
+        if status not in CLOSED_STATUSES:
+            raise ValueError(f"a ticket closes as one of {CLOSED_STATUSES}, not {status!r}")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             if row.status not in OPEN_STATUSES:

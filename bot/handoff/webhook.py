@@ -30,7 +30,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
     """What a receiver does: constant-time comparison of the signature header."""
-    return hmac.compare_digest(signature(secret, timestamp, body), header or "")
+    return hmac.compare_digest(signature(secret, timestamp, body).encode(), (header or "").encode())
 
 
 class Webhook:

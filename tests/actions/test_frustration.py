@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from actions import shop
 from actions.frustration import (
     ActionAcknowledgeFrustration,
     ActionEscalateFrustration,
@@ -61,9 +62,19 @@ def test_acknowledging_apologises_offers_a_person_and_reverts_itself(
     assert buttons == [{"title": "Talk to a person", "payload": "/request_human"}]
 
 
-def test_escalating_hands_over_with_the_team_s_contact_details_and_reverts_itself(
+def test_escalating_apologises_and_hands_over_to_a_person(
     shop_db, tracker, dispatcher, domain, chosen
 ) -> None:
-    events = run(ActionEscalateFrustration(), dispatcher, tracker(), domain)
-    assert chosen(dispatcher) == ["utter_frustration_escalate", "utter_contact_staff_open"]
-    assert events == [{"event": "undo", "timestamp": None}]
+    frustration = {
+        "score": 0.86,
+        "level": "high",
+        "reasons": [{"code": "shouting", "detail": "written in capitals"}],
+    }
+    events = run(
+        ActionEscalateFrustration(), dispatcher, tracker({"frustration": frustration}), domain
+    )
+    assert chosen(dispatcher) == ["utter_frustration_escalate", "utter_handoff_queued_no_agents"]
+    assert events[-1] == {"event": "pause", "timestamp": None}
+    [ticket] = shop.tickets().queue()
+    assert ticket["reason_code"] == "frustration"
+    assert ticket["explanation"] == "Frustration 0.86 (high): written in capitals"

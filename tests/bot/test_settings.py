@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.settings import DEFAULT_DATA_DIR, DEFAULT_FACTS_FILE, ROOT, Settings, load_settings
+from bot.settings import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_FACTS_FILE,
+    DEFAULT_HANDOFF_FILE,
+    ROOT,
+    Settings,
+    load_settings,
+)
 
 
 def test_root_is_the_project_folder():
     assert (ROOT / "domain.yml").is_file()
     assert DEFAULT_FACTS_FILE == ROOT / "shop" / "facts.yml"
     assert DEFAULT_FACTS_FILE.is_file()
+    assert DEFAULT_HANDOFF_FILE.is_file()
 
 
 def test_defaults_without_environment():
@@ -19,6 +27,10 @@ def test_defaults_without_environment():
         shop_db_url=f"sqlite:///{DEFAULT_DATA_DIR / 'shop.db'}",
         facts_file=DEFAULT_FACTS_FILE,
         now=None,
+        handoff_file=DEFAULT_HANDOFF_FILE,
+        agents_file=DEFAULT_DATA_DIR / "agents.yml",
+        webhook_url=None,
+        webhook_secret=None,
     )
 
 
@@ -29,6 +41,10 @@ def test_values_from_the_environment():
             "RELAY_SHOP_DB_URL": "postgresql://relay@db/shop",
             "RELAY_FACTS_FILE": "/etc/relay/facts.yml",
             "RELAY_NOW": "2026-11-24T11:00:00",
+            "RELAY_HANDOFF_FILE": "/etc/relay/handoff.yml",
+            "RELAY_AGENTS_FILE": "/etc/relay/agents.yml",
+            "RELAY_WEBHOOK_URL": "https://helpdesk.example/hooks/relay",
+            "RELAY_WEBHOOK_SECRET": "s3cret",
         }
     )
     assert settings == Settings(
@@ -36,6 +52,10 @@ def test_values_from_the_environment():
         shop_db_url="postgresql://relay@db/shop",
         facts_file=Path("/etc/relay/facts.yml"),
         now="2026-11-24T11:00:00",
+        handoff_file=Path("/etc/relay/handoff.yml"),
+        agents_file=Path("/etc/relay/agents.yml"),
+        webhook_url="https://helpdesk.example/hooks/relay",
+        webhook_secret="s3cret",
     )
 
 

@@ -96,6 +96,11 @@
     replyDrafts: new Map(),
     noteDrafts: new Map(),
     connectionError: false,
+    stickToBottom: true,
+    pendingTicket: (() => {
+      const m = /^#ticket\/(\d+)$/.exec(location.hash);
+      return m ? Number(m[1]) : null;
+    })(),
   };
 
   let queueSeq = 0;
@@ -294,6 +299,12 @@
         active = true;
         if (timer === null && !running) tick();
       },
+      /** Keep polling, but only after a full interval (the caller just fetched). */
+      restartLater() {
+        active = true;
+        if (timer !== null) window.clearTimeout(timer);
+        timer = window.setTimeout(tick, interval);
+      },
       stop() {
         active = false;
         if (timer !== null) window.clearTimeout(timer);
@@ -328,11 +339,11 @@
     dom.agentName.textContent = personName(state.me) || "Agent";
     queuePoller.start();
     agentsPoller.start();
-    const fromHash = /^#ticket\/(\d+)$/.exec(location.hash);
-    if (fromHash && !state.ticketId) openTicket(Number(fromHash[1]), { focus: false });
+    if (state.pendingTicket !== null && state.ticketId === null) openTicket(state.pendingTicket);
+    state.pendingTicket = null;
   }
 
-  function resetWorkspace() {
+  function resetWorkspace(keepHash) {
     queuePoller.stop();
     ticketPoller.stop();
     agentsPoller.stop();
@@ -352,13 +363,16 @@
     dom.noteText.value = "";
     dom.ticket.hidden = true;
     dom.placeholder.hidden = false;
-    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    if (!keepHash && location.hash) history.replaceState(null, "", location.pathname + location.search);
   }
 
   function signedOut(expired) {
     const wasSignedIn = !!state.me;
+    // After an expired session, reopen the same ticket once signed in again.
+    if (expired && state.ticketId !== null) state.pendingTicket = state.ticketId;
+    if (!expired) state.pendingTicket = null;
     state.me = null;
-    resetWorkspace();
+    resetWorkspace(expired);
     clearError();
     showLogin(expired && wasSignedIn ? "Your session has ended. Please sign in again." : "");
   }
@@ -577,11 +591,12 @@
     dom.replyText.value = state.replyDrafts.get(id) || "";
     dom.noteText.value = state.noteDrafts.get(id) || "";
     dom.newMessages.hidden = true;
+    state.stickToBottom = true;
     dom.ticket.classList.add("is-loading");
     history.replaceState(null, "", `#ticket/${id}`);
     markSelected();
-    ticketPoller.stop();
-    ticketPoller.start();
+    loadTicket(id);
+    ticketPoller.restartLater();
     if (focus) dom.ticketPane.focus();
   }
 
@@ -646,6 +661,7 @@
     updateActions();
 
     if (!fresh) for (const [node, top] of scrolls) node.scrollTop = top;
+    if (state.stickToBottom) dom.transcript.scrollTop = dom.transcript.scrollHeight;
     else {
       dom.ticketPane.scrollTop = 0;
       context.scrollTop = 0;
@@ -655,6 +671,7 @@
   function renderHeader(t) {
     const label = str(t.priority_label) || "normal";
     dom.title.textContent = customerName(t);
+    dom.title.setAttribute("title", customerName(t));
     dom.priority.className = `badge prio prio-${label}`;
     dom.priority.textContent = label;
     dom.priority.setAttribute("data-priority", String(t.priority));
@@ -671,7 +688,7 @@
     if (open) parts.push(el("span", { "data-testid": "ticket-waiting" }, `waiting ${fmtDuration(t.waiting_seconds)}`));
     if (t.assignee) {
       parts.push(el("span", { class: "meta-assignee", "data-testid": "ticket-assignee" },
-        isMine(t) ? "assigned to you" : `assigned to ${personName(t.assignee)}`));
+        `${open ? "assigned to" : "handled by"} ${isMine(t) ? "you" : personName(t.assignee)}`));
     } else if (open) {
       parts.push(el("span", { class: "meta-assignee is-unassigned", "data-testid": "ticket-assignee" }, "unassigned"));
     }
@@ -750,7 +767,7 @@
     const W = 320;
     const H = 96;
     const left = 28;
-    const right = W - 10;
+    const right = W - 22;
     const top = 24;
     const bottom = H - 8;
     const plotH = bottom - top;
@@ -787,6 +804,8 @@
     axis.append(svg("text", { x: left - 5, y: top + 3, "text-anchor": "end", text: "+1" }));
     axis.append(svg("text", { x: left - 5, y: top + plotH / 2 + 3, "text-anchor": "end", text: "0" }));
     axis.append(svg("text", { x: left - 5, y: bottom + 3, "text-anchor": "end", text: "−1" }));
+    axis.append(svg("text", { class: "axis-f", x: right + 5, y: top + 3, text: "1" }));
+    axis.append(svg("text", { class: "axis-f", x: right + 5, y: bottom + 3, text: "0" }));
     chart.append(axis);
 
     if (!turns.length) {
@@ -833,7 +852,7 @@
     const turns = Array.isArray(t.transcript) ? t.transcript : [];
     const sigs = turns.map(turnSig);
     const box = dom.transcript;
-    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+    const nearBottom = state.stickToBottom;
     const old = state.turnSigs;
     const isPrefix = old.length <= sigs.length && old.every((s, i) => s === sigs[i]);
 
@@ -855,7 +874,7 @@
     }
 
     if (fresh || (added.length && nearBottom)) {
-      box.scrollTop = box.scrollHeight;
+      pinTranscript();
       dom.newMessages.hidden = true;
     } else if (added.length) {
       dom.newMessages.hidden = false;
@@ -910,14 +929,26 @@
   }
 
   dom.newMessages.addEventListener("click", () => {
-    dom.transcript.scrollTop = dom.transcript.scrollHeight;
+    pinTranscript();
     dom.newMessages.hidden = true;
     dom.transcript.focus();
   });
+  function pinTranscript() {
+    dom.transcript.scrollTop = dom.transcript.scrollHeight;
+    state.stickToBottom = true;
+  }
+  // Remember whether the agent is reading the latest messages; if so, keep the
+  // transcript pinned to the bottom when it grows or its box shrinks.
   dom.transcript.addEventListener("scroll", () => {
     const box = dom.transcript;
-    if (box.scrollHeight - box.scrollTop - box.clientHeight < 48) dom.newMessages.hidden = true;
+    state.stickToBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+    if (state.stickToBottom) dom.newMessages.hidden = true;
   });
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => {
+      if (state.stickToBottom && !dom.ticket.hidden) dom.transcript.scrollTop = dom.transcript.scrollHeight;
+    }).observe(dom.transcript);
+  }
 
   // ---------------------------------------------------- side panel lists --
   function renderCsat(t) {
@@ -974,7 +1005,8 @@
           el("span", { class: "earlier-id" }, `#${e.id}`),
           el("span", { class: "earlier-date" }, fmtDate(e.created_at)),
           el("span", { class: `status status-${str(e.status)}` }, humanize(e.status))),
-        el("span", { class: "earlier-reason" }, str(e.reason)),
+        el("span", { class: "earlier-reason" }, str(e.reason) || humanize(e.reason_code)),
+        e.summary ? el("span", { class: "earlier-summary" }, str(e.summary)) : null,
         e.csat_score !== null && e.csat_score !== undefined
           ? el("span", { class: "earlier-csat" }, `Rated ${e.csat_score}/5`) : null);
       button.addEventListener("click", () => openTicket(Number(e.id), { focus: true }));
@@ -1031,7 +1063,10 @@
       return true;
     } catch (err) {
       if (err.status !== 401) showError(err.message);
-      if (err.status === 409 || err.status === 403) loadTicket(id);
+      if (err.status === 409 || err.status === 403) {
+        loadTicket(id);
+        loadQueue();
+      }
       return false;
     } finally {
       setBusy(false);
@@ -1081,7 +1116,7 @@
       if (state.ticketId === id) {
         dom.replyText.value = "";
         state.replyDrafts.delete(id);
-        dom.transcript.scrollTop = dom.transcript.scrollHeight;
+        pinTranscript();
         dom.newMessages.hidden = true;
       }
       dom.replyText.focus();
