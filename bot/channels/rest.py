@@ -26,6 +26,11 @@ from bot.handoff.gate import Gate
 MAX_SENDER = 255
 
 
+def _is_id(value: str) -> bool:
+    """A plain decimal outbox id that fits the database's 64-bit integers."""
+    return value.isascii() and value.isdigit() and int(value) < 2**63
+
+
 class OutboxOutput(CollectingOutputChannel):
     """Keeps each message in the ticket database's outbox for the customer to fetch."""
 
@@ -65,7 +70,7 @@ class RelayRestInput(RestInput):
             """Messages for `sender` pushed after outbox id `after`."""
             sender = request.args.get("sender") or ""
             after = request.args.get("after") or "0"
-            if not sender or len(sender) > MAX_SENDER or not after.isdigit():
+            if not sender or len(sender) > MAX_SENDER or not _is_id(after):
                 return response.json({"error": "sender and a numeric after are required"}, 400)
             return response.json({"messages": runtime.store().pull(sender, int(after))})
 

@@ -87,9 +87,9 @@ def signed_in(handler: Handler) -> Handler:
     return wrapped
 
 
-def present(ticket: dict[str, Any]) -> dict[str, Any]:
+def present(ticket: dict[str, Any], agents: dict[str, Agent] | None = None) -> dict[str, Any]:
     """A ticket as the API shows it: agents with their names, reasons with their labels."""
-    agents = runtime.agents()
+    agents = runtime.agents() if agents is None else agents
     rules = runtime.rules()
 
     def agent(username: str | None) -> dict[str, str] | None:
@@ -276,7 +276,8 @@ class ConsoleChannel(InputChannel):
             status = request.args.get("status", "open")
             if status not in ("open", "all"):
                 return error(400, "status is open or all")
-            return ok({"tickets": [present(t) for t in runtime.store().queue(status)]})
+            known = runtime.agents()
+            return ok({"tickets": [present(t, known) for t in runtime.store().queue(status)]})
 
         @console.route(f"{api}/tickets/<ticket_id:int>", methods=["GET"])
         @signed_in

@@ -1,0 +1,349 @@
+"""bot/handoff/gate.py: "never mind" while waiting for a person, and never losing a message.
+
+The gate runs against Rasa's in-memory tracker and lock stores (behind a stand-in for
+the Rasa agent with a scripted NLU) and a real ticket store on a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.handoff import runtime
+from bot.handoff.gate import MIN_CONFIDENCE, NEVERMIND, Gate
+from bot.handoff.tickets import TicketStore
+from bot.handoff.webhook import Webhook
+
+CONVERSATION = "web-1"
+
+
+class Processor:
+    def __init__(self, tracker_store: InMemoryTrackerStore) -> None:
+        self.tracker_store = tracker_store
+
+    async def get_tracker(self, conversation_id: str) -> DialogueStateTracker:
+        return await self.tracker_store.get_or_create_tracker(
+            conversation_id, append_action_listen=False
+        )
+
+    async def save_tracker(self, tracker: DialogueStateTracker) -> None:
+        await self.tracker_store.save(tracker)
+
+
+class StandInAgent:
+    """What `app.ctx.agent` offers, with an NLU that answers `intent` at `confidence`."""
+
+    def __init__(self) -> None:
+        self.domain = Domain.from_dict({"version": "3.1", "intents": [NEVERMIND, "greet"]})
+        self.tracker_store = InMemoryTrackerStore(self.domain)
+        self.lock_store = InMemoryLockStore()
+        self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
+        self.processor = Processor(self.tracker_store)
+        self.intent: str = NEVERMIND
+        self.confidence: float = 0.9
+        self.failure: Exception | None = None
+        self.parsed: list[str] = []
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        self.parsed.append(text)
+        if self.failure is not None:
+            raise self.failure
+        return {"text": text, "intent": {"name": self.intent, "confidence": self.confidence}}
+
+
+class Rasa:
+    """Collects what the gate passes on, as Rasa's message handler would receive it."""
+
+    def __init__(self) -> None:
+        self.received: list[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> str:
+        self.received.append(message)
+        return "handled"
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
+    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
+    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
+    runtime.reset()
+    yield runtime.store()
+    runtime.reset()
+
+
+@pytest.fixture
+def webhooks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(Webhook, "send", lambda self, event, ticket: sent.append((event, ticket)))
+    return sent
+
+
+@pytest.fixture
+def agent() -> StandInAgent:
+    return StandInAgent()
+
+
+@pytest.fixture
+def rasa() -> Rasa:
+    return Rasa()
+
+
+@pytest.fixture
+def gate(agent: StandInAgent, rasa: Rasa) -> Gate:
+    gate = Gate(rasa)
+    gate.app = SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[]))  # type: ignore[assignment]
+    return gate
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def conversation(agent: StandInAgent, *, paused: bool) -> None:
+    events = [UserUttered("I want a person", input_channel="rest")]
+    if paused:
+        events.append(ConversationPaused())
+    run(agent.tracker_store.save(DialogueStateTracker.from_events(CONVERSATION, events)))
+
+
+def is_paused(agent: StandInAgent) -> bool:
+    tracker = run(agent.tracker_store.retrieve(CONVERSATION))
+    return tracker.is_paused()
+
+
+def open_ticket(store: TicketStore) -> dict[str, Any]:
+    return store.create(
+        conversation_id=CONVERSATION,
+        channel="rest",
+        reason_code="request_human",
+        explanation="Asked for a person",
+        priority=2,
+        summary="Asked for a person",
+        context={},
+        transcript=[{"speaker": "customer", "text": "I want a person"}],
+    )
+
+
+def says(text: str | None, sender: str | None = CONVERSATION) -> UserMessage:
+    return UserMessage(text, CollectingOutputChannel(), sender, input_channel="rest")
+
+
+def test_a_message_of_a_conversation_that_is_not_paused_passes_unchanged(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=False)
+    message = says("never mind")
+    assert run(gate.deliver(message)) == "handled"
+    assert rasa.received == [message]
+    assert store.get(ticket["id"])["status"] == "waiting"
+    assert agent.parsed == []  # no extra NLU call outside handoff
+
+
+def test_never_mind_while_waiting_returns_the_ticket_to_the_bot_and_resumes_it(
+    gate: Gate,
+    agent: StandInAgent,
+    rasa: Rasa,
+    store: TicketStore,
+    webhooks: list[tuple[str, dict[str, Any]]],
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    message = says("never mind")
+    assert run(gate.deliver(message)) == "handled"
+    assert store.get(ticket["id"])["status"] == "returned_to_bot"
+    assert store.open_for(CONVERSATION) is None
+    assert not is_paused(agent)
+    assert rasa.received == [message]  # answered by the bot's nevermind rule
+    assert agent.parsed == ["never mind"]
+    assert [(event, sent["id"], sent["status"]) for event, sent in webhooks] == [
+        ("ticket.returned_to_bot", ticket["id"], "returned_to_bot")
+    ]
+
+
+def test_the_bot_is_resumed_before_the_message_is_passed_on(
+    agent: StandInAgent, store: TicketStore
+) -> None:
+    open_ticket(store)
+    conversation(agent, paused=True)
+    paused_when_handled: list[bool] = []
+
+    async def handle(message: UserMessage) -> None:
+        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        paused_when_handled.append(tracker.is_paused())
+
+    gate = Gate(handle)
+    gate.app = SimpleNamespace(ctx=SimpleNamespace(agent=agent))  # type: ignore[assignment]
+    run(gate.deliver(says("never mind")))
+    assert paused_when_handled == [False]
+
+
+def test_other_messages_while_waiting_change_nothing(
+    gate: Gate,
+    agent: StandInAgent,
+    rasa: Rasa,
+    store: TicketStore,
+    webhooks: list[tuple[str, dict[str, Any]]],
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    agent.intent = "greet"
+    message = says("hello? anyone there?")
+    run(gate.deliver(message))
+    assert store.get(ticket["id"])["status"] == "waiting"
+    assert is_paused(agent)
+    assert rasa.received == [message]
+    assert webhooks == []
+
+
+def test_never_mind_after_an_agent_claimed_the_ticket_changes_nothing(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    conversation(agent, paused=True)
+    message = says("never mind")
+    run(gate.deliver(message))
+    claimed = store.get(ticket["id"])
+    assert (claimed["status"], claimed["assignee"]) == ("assigned", "alice")
+    assert is_paused(agent)
+    assert rasa.received == [message]
+
+
+def test_a_paused_conversation_without_an_open_ticket_is_resumed(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    conversation(agent, paused=True)
+    agent.intent = "greet"
+    message = says("hello?")
+    run(gate.deliver(message))
+    assert not is_paused(agent)
+    assert rasa.received == [message]
+
+
+def test_a_paused_conversation_whose_ticket_was_resolved_is_resumed(
+    gate: Gate, agent: StandInAgent, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    store.close(ticket["id"], "alice", "resolved")
+    conversation(agent, paused=True)
+    run(gate.deliver(says("hello?")))
+    assert not is_paused(agent)
+    assert store.get(ticket["id"])["status"] == "resolved"
+
+
+def test_the_nevermind_payload_withdraws_without_asking_the_nlu(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    agent.failure = RuntimeError("the NLU must not be asked")
+    run(gate.deliver(says(f"/{NEVERMIND}")))
+    assert agent.parsed == []
+    assert store.get(ticket["id"])["status"] == "returned_to_bot"
+    assert not is_paused(agent)
+    assert len(rasa.received) == 1
+
+
+def test_a_low_confidence_nevermind_does_not_withdraw(
+    gate: Gate, agent: StandInAgent, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    agent.confidence = 0.3
+    run(gate.deliver(says("nevermind the colour")))
+    assert store.get(ticket["id"])["status"] == "waiting"
+    assert is_paused(agent)
+
+
+def test_a_nevermind_at_exactly_the_minimum_confidence_withdraws(
+    gate: Gate, agent: StandInAgent, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    agent.confidence = MIN_CONFIDENCE
+    run(gate.deliver(says("never mind")))
+    assert store.get(ticket["id"])["status"] == "returned_to_bot"
+
+
+def test_without_an_app_the_gate_only_passes_messages_on(
+    agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    gate = Gate(rasa)
+    message = says("never mind")
+    assert run(gate.deliver(message)) == "handled"
+    assert rasa.received == [message]
+    assert store.get(ticket["id"])["status"] == "waiting"
+    assert is_paused(agent)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [says(None), says(""), says("never mind", sender="")],
+    ids=["no text", "empty text", "no sender"],
+)
+def test_messages_without_text_or_sender_pass_without_checks(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore, message: UserMessage
+) -> None:
+    conversation(agent, paused=True)
+    run(gate.deliver(message))
+    assert rasa.received == [message]
+    assert agent.parsed == []
+    assert is_paused(agent)
+
+
+def test_a_failing_nlu_never_loses_the_customers_message(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    agent.failure = RuntimeError("NLU unavailable")
+    message = says("never mind")
+    assert run(gate.deliver(message)) == "handled"
+    assert rasa.received == [message]
+    assert store.get(ticket["id"])["status"] == "waiting"
+    assert is_paused(agent)
+
+
+def test_a_failing_ticket_store_never_loses_the_customers_message(
+    gate: Gate,
+    agent: StandInAgent,
+    rasa: Rasa,
+    store: TicketStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conversation(agent, paused=True)
+
+    def broken(conversation_id: str) -> None:
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(store, "open_for", broken)
+    message = says("never mind")
+    assert run(gate.deliver(message)) == "handled"
+    assert rasa.received == [message]
+
+
+def test_resuming_adds_a_single_resume_event(
+    gate: Gate, agent: StandInAgent, store: TicketStore
+) -> None:
+    open_ticket(store)
+    conversation(agent, paused=True)
+    run(gate.deliver(says("never mind")))
+    run(gate.deliver(says("never mind")))
+    tracker = run(agent.tracker_store.retrieve(CONVERSATION))
+    assert sum(isinstance(event, ConversationResumed) for event in tracker.events) == 1
