@@ -151,7 +151,8 @@ def withdrawn(events: list[dict[str, Any]]) -> bool:
     if not users:
         return False
     for event in reversed(events[: users[-1]]):
-        if event.get("event") != "slot":
+        listening = event.get("event") == "action" and event.get("name") == "action_listen"
+        if event.get("event") != "slot" and not listening:
             return event.get("event") == "resume"
     return False
 

@@ -89,7 +89,12 @@ class Conversations:
         async with self._agent.lock_store.lock(conversation_id):
             tracker = await processor.get_tracker(conversation_id)
             if tracker.is_paused() != paused:
-                tracker.update(ConversationPaused() if paused else ConversationResumed())
+                if paused:
+                    tracker.update(ConversationPaused())
+                else:
+                    # Rules expect a user turn to follow the bot listening, so resume listening.
+                    tracker.update(ConversationResumed())
+                    tracker.update(ActionExecuted(LISTEN))
                 await processor.save_tracker(tracker)
 
     async def run_actions(self, conversation_id: str, *names: str) -> None:
