@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 REASON_SLOT = "handoff_reason"
 EXPLANATION_SLOT = "handoff_explanation"
 CONTACT_FORM = "handoff_contact_form"
+# How much of the customer's own words goes into the explanation for the agent.
+QUOTE = 120
 
 
 def _customer(tracker: Tracker) -> dict[str, Any]:
@@ -139,9 +141,11 @@ def reason_for(tracker: Tracker) -> tuple[str, str]:
     if code in rules.reasons:
         return code, tracker.get_slot(EXPLANATION_SLOT) or rules.reason(code).label
     intent = tracker.get_intent_of_latest_message()
+    said = ((tracker.latest_message or {}).get("text") or "").strip()
+    quoted = f': "{said[:QUOTE]}"' if said and not said.startswith("/") else ""
     if intent in rules.always_human_intents:
-        return "always_human", rules.always_human_intents[intent]
-    return "request_human", rules.reason("request_human").label
+        return "always_human", rules.always_human_intents[intent] + quoted
+    return "request_human", rules.reason("request_human").label + quoted
 
 
 def withdrawn(events: list[dict[str, Any]]) -> bool:
