@@ -6,7 +6,13 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ConversationPaused,
+    EventType,
+    SessionStarted,
+    SlotSet,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,7 +53,20 @@ class ActionSessionStart(Action):
                 SlotSet("customer_name", customer.first_name),
             ]
         events.append(ActionExecuted("action_listen"))
+        if _waiting_for_a_person(tracker.sender_id):
+            # A new session must not wake the bot while a person has the conversation.
+            events.append(ConversationPaused())
         return events
+
+
+def _waiting_for_a_person(sender_id: str) -> bool:
+    """An open handoff in the chat (not an after-hours one, answered by email)."""
+    try:
+        ticket = shop.tickets().open_for(sender_id)
+    except SQLAlchemyError:
+        logger.exception("could not look up open tickets for %s", sender_id)
+        return False
+    return ticket is not None and not ticket["follow_up"]
 
 
 class ActionGreet(Action):

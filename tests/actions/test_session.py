@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from sqlalchemy.exc import OperationalError
 
 from actions import shop
@@ -76,12 +76,44 @@ class BrokenRepository:
     def customer_by_sender(self, sender_id):
         raise OperationalError("SELECT ...", {}, Exception("database is locked"))
 
+    def open_for(self, sender_id):
+        raise OperationalError("SELECT ...", {}, Exception("database is locked"))
+
 
 def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispatcher, domain):
     monkeypatch.setattr(shop, "repository", BrokenRepository)
+    monkeypatch.setattr(shop, "tickets", BrokenRepository)
 
     events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-maya"), domain)
 
+    assert events == [SessionStarted(), ActionExecuted("action_listen")]
+
+
+def _open_ticket(sender_id: str, **extra) -> None:
+    shop.tickets().create(
+        conversation_id=sender_id,
+        channel="rest",
+        reason_code="request_human",
+        explanation="Asked for a person",
+        priority=2,
+        summary="",
+        context={},
+        transcript=[],
+        **extra,
+    )
+
+
+def test_a_new_session_stays_paused_while_a_person_has_the_conversation(
+    shop_db, tracker, dispatcher, domain
+):
+    _open_ticket("web-stranger")
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-stranger"), domain)
+    assert events == [SessionStarted(), ActionExecuted("action_listen"), ConversationPaused()]
+
+
+def test_an_email_follow_up_does_not_pause_a_new_session(shop_db, tracker, dispatcher, domain):
+    _open_ticket("web-stranger", follow_up_email="a@example.com")
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-stranger"), domain)
     assert events == [SessionStarted(), ActionExecuted("action_listen")]
 
 

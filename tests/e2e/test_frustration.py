@@ -261,7 +261,8 @@ def test_thanks_after_a_rough_start_is_acknowledged_warmly(relay: Relay) -> None
     replies = chat(
         relay,
         "fr-then-thanks",
-        ["this is ridiculous, where is order 100205?!", "ok great, thank you so much"],
+        # Elevated, not high: the bot apologises and answers (high would hand over to a person).
+        ["this is annoying, where is order 100205?", "ok great, thank you so much"],
     )
     warm = RESPONSES["utter_you_are_welcome"][0]["text"]
     assert warm in texts(replies[1]), texts(replies[1])
