@@ -57,7 +57,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "retry_after", "forbidden", "bad_request" or "slow"
+    kind: str  # "retry_after", "forbidden", "bad_request", "conflict" or "slow"
     seconds: float = 0
 
 
@@ -176,6 +176,8 @@ class TelegramApi:
                 return _error(403, "Forbidden: bot was blocked by the user")
             elif fault.kind == "bad_request":
                 return _error(400, "Bad Request: chat not found")
+            elif fault.kind == "conflict":
+                return _error(409, "Conflict: can't use getUpdates while webhook is active")
         if method == "getUpdates":
             return await self._get_updates(params)
         return web.json_response({"ok": True, "result": self._result(method, params)})
