@@ -26,6 +26,7 @@ as usual and `GET /webhooks/relay_telegram/` answers 503.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hmac
 import json
@@ -42,14 +43,22 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from telegram import CallbackQuery, Message, MessageEntity, Update, User
-from telegram.constants import ChatAction, ChatType
+from telegram import Update, User
+from telegram.constants import ChatAction
 
 from bot.channels.telegram_output import (
     DEFAULT_BASE_URL,
     NAME,
     TelegramClient,
     TelegramOutput,
+)
+from bot.channels.telegram_updates import (
+    GROUPS,
+    addressed,
+    chat_key,
+    metadata,
+    pressed,
+    user_text,
 )
 from bot.handoff.gate import Gate
 from bot.settings import ROOT
@@ -61,11 +70,10 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-COMMANDS = {"start": "/greet", "help": "/greet"}
 UNSUPPORTED = "utter_telegram_unsupported"
 DOMAIN_FILE = ROOT / "domain.yml"
 SEEN_UPDATES = 2048
-GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
+CLOSE_SECONDS = 10  # on shutdown, how long updates still being handled may take
 
 NOT_CONFIGURED = "Telegram is not configured"
 MISSING_TOKEN_KEY = (
@@ -112,78 +120,6 @@ class RecentIds:
         if len(self._ids) > self._size:
             self._ids.popitem(last=False)
         return True
-
-
-def _chat_key(payload: dict[str, Any]) -> str:
-    """The chat an update belongs to, from the raw JSON (for ordering only)."""
-    for kind in ("message", "edited_message", "callback_query"):
-        item = payload.get(kind)
-        if isinstance(item, dict):
-            item = item.get("message", item) if kind == "callback_query" else item
-            chat = item.get("chat") if isinstance(item, dict) else None
-            if isinstance(chat, dict):
-                return str(chat.get("id"))
-    return ""
-
-
-def _metadata(user: User | None) -> dict[str, Any]:
-    if user is None:
-        return {}
-    values = {
-        "telegram_user_id": user.id,
-        "first_name": user.first_name,
-        "language_code": user.language_code,
-        "username": user.username,
-    }
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def _entities(message: Message) -> dict[MessageEntity, str]:
-    return message.parse_entities() if message.text else message.parse_caption_entities()
-
-
-def _addressed(message: Message, me: User) -> bool:
-    """Whether a group message is for the bot: a mention, a reply to it, or a command."""
-    reply = message.reply_to_message
-    if reply is not None and reply.from_user is not None and reply.from_user.id == me.id:
-        return True
-    for entity, text in _entities(message).items():
-        if entity.type == MessageEntity.MENTION and text.lower() == f"@{me.username}".lower():
-            return True
-        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == me.id:
-            return True
-        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
-            target = text.partition("@")[2]
-            return not target or target.lower() == (me.username or "").lower()
-    return False
-
-
-def _user_text(text: str, me: User) -> str:
-    """What a typed message says, for Rasa: commands mapped, the bot's @name removed."""
-    if me.username:
-        text = re.sub(rf"@{re.escape(me.username)}\b", "", text, flags=re.IGNORECASE)
-    text = text.strip()
-    if text.startswith("/"):
-        command = text[1:].split(maxsplit=1)[0].lower() if len(text) > 1 else ""
-        if command in COMMANDS:
-            return COMMANDS[command]
-        text = text.lstrip("/").strip()  # typed text is never an intent payload
-    return text
-
-
-def _pressed(query: CallbackQuery, client: TelegramClient) -> str | None:
-    """A pressed button's payload, or its title when the payload was forgotten (restart)."""
-    data = query.data or ""
-    payload = client.payload(data)
-    if payload is not None:
-        return payload
-    message = query.message if isinstance(query.message, Message) else None
-    markup = message.reply_markup if message else None
-    for row in markup.inline_keyboard if markup else ():
-        for button in row:
-            if button.callback_data == data:
-                return button.text
-    return None
 
 
 class TelegramInput(InputChannel):
@@ -259,7 +195,7 @@ class TelegramInput(InputChannel):
             if not self._seen.add(update_id):
                 return response.json({"status": "duplicate"})
             gate.app = request.app
-            self._in_order(_chat_key(payload), self._handle(payload, gate.deliver))
+            self._in_order(chat_key(payload), self._handle(payload, gate.deliver))
             return response.json({"status": "ok"})
 
         @telegram.listener("after_server_stop")
@@ -293,7 +229,8 @@ class TelegramInput(InputChannel):
             await asyncio.wait(set(self._tasks))
 
     async def close(self) -> None:
-        await self.idle()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.idle(), CLOSE_SECONDS)
         if self.client is not None:
             await self.client.close()
 
@@ -316,19 +253,21 @@ class TelegramInput(InputChannel):
             query = update.callback_query
             await self.client.call("answer_callback_query", callback_query_id=query.id)
             chat = query.message.chat.id if query.message else query.from_user.id
-            text = _pressed(query, self.client)
+            text = pressed(query, self.client.payload)
             if text:
                 await self._to_rasa(str(chat), text, query.from_user, deliver)
+            else:
+                logger.warning("telegram button %r in chat %s: payload forgotten", query.data, chat)
             return
         message = update.message or update.edited_message
         if message is None:
             logger.debug("telegram update %s ignored (%s)", update.update_id, list(payload))
             return
-        if message.chat.type in GROUPS and not _addressed(message, me):
+        if message.chat.type in GROUPS and not addressed(message, me):
             return
         chat_id = str(message.chat.id)
         if message.text:
-            text = _user_text(message.text, me)
+            text = user_text(message.text, me)
             if text:
                 await self._to_rasa(chat_id, text, message.from_user, deliver)
         elif message.effective_attachment is not None:
@@ -349,7 +288,7 @@ class TelegramInput(InputChannel):
                 TelegramOutput(self.client),
                 sender_id=chat_id,
                 input_channel=self.name(),
-                metadata=_metadata(user),
+                metadata=metadata(user),
             )
         )
 
