@@ -170,7 +170,7 @@
     this.connecting = null;
     this.busy = 0;
     this.build();
-    if (this.token) { this.connect(); }
+    if (this.token) { this.connect().catch(function () { /* retried on open or send */ }); }
   }
 
   Widget.prototype.build = function () {
@@ -196,7 +196,12 @@
     this.launcher.type = "button";
     this.launcher.setAttribute("aria-controls", "relay-panel");
     this.launcher.setAttribute("aria-expanded", "false");
-    this.launcher.appendChild(icon("chat", 28));
+    var chatIcon = icon("chat", 28);
+    chatIcon.classList.add("icon-open");
+    var closeIcon = icon("close", 26);
+    closeIcon.classList.add("icon-close");
+    this.launcher.appendChild(chatIcon);
+    this.launcher.appendChild(closeIcon);
     this.badge = el("span", "badge");
     this.badge.hidden = true;
     this.badge.setAttribute("aria-hidden", "true");
@@ -305,7 +310,7 @@
     this.updateLauncher();
     this.scrollDown(true);
     this.input.focus();
-    this.connect();
+    this.connect().catch(function () { /* a message sent now reports the problem */ });
     this.schedule();
   };
 
@@ -512,6 +517,7 @@
     var shown = match ? stars(Number(match[1])) + "  " + match[1] + " of 5" : text;
     var bubble = el("div", "msg msg-customer");
     bubble.appendChild(linkified(shown || ""));
+    this.markChosen(payload);
     this.disableChoices();
     return this.append(bubble);
   };
@@ -561,9 +567,9 @@
     buttons.forEach(function (b) {
       var button = el("button", "choice", b.title || b.payload);
       button.type = "button";
+      button.dataset.payload = b.payload;
       button.addEventListener("click", function () {
         if (button.disabled) { return; }
-        button.classList.add("chosen");
         self.send({payload: b.payload}, b.title || b.payload, b.payload);
         self.input.focus();
       });
@@ -592,7 +598,6 @@
       star.addEventListener("focus", function () { if (!star.disabled) { light(score); } });
       star.addEventListener("click", function () {
         if (star.disabled) { return; }
-        light(score);
         self.send({payload: b.payload}, b.title, b.payload);
         self.input.focus();
       });
@@ -605,6 +610,22 @@
       }
     });
     return row;
+  };
+
+  /** Shows which button (or how many stars) the customer chose, also after a reload. */
+  Widget.prototype.markChosen = function (payload) {
+    if (!payload) { return; }
+    var score = CSAT.exec(payload);
+    var rows = this.log.querySelectorAll(".choices:not(.done)");
+    Array.prototype.forEach.call(rows, function (row) {
+      Array.prototype.forEach.call(row.querySelectorAll("button"), function (button, i) {
+        if (row.classList.contains("rating")) {
+          button.classList.toggle("lit", Boolean(score) && i < Number(score[1]));
+        } else if (button.dataset.payload === payload) {
+          button.classList.add("chosen");
+        }
+      });
+    });
   };
 
   Widget.prototype.disableChoices = function () {
@@ -637,7 +658,7 @@
     this.frame.classList.toggle("with-agent", state === "agent");
     if (quiet || before === null || before === state) { return; }
     if (state === "agent") {
-      this.notice("An agent has joined the chat" + (this.agent ? ": " + this.agent : ""));
+      this.notice("An agent has joined the chat");
     } else if (state === "waiting") {
       this.notice("Waiting for a person from our team");
     } else {
