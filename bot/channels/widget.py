@@ -95,6 +95,7 @@ TOO_BIG = "The request is too large"
 BAD_AFTER = "`after` must be a message id"
 BAD_PAYLOAD = "A payload starts with /"
 UNAVAILABLE = "The assistant is unavailable right now"
+NEW_CONVERSATION = {"state": "bot", "agent": None}
 
 
 class WidgetOutbox(OutboxOutput):
@@ -242,6 +243,14 @@ class WidgetInput(InputChannel):
 
         return wrapped
 
+    @staticmethod
+    def _rasa(request: Request) -> Any:
+        """The Rasa agent, or a 503 while the server is still loading its model."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or getattr(agent, "tracker_store", None) is None:
+            raise RequestError(503, UNAVAILABLE)
+        return agent
+
     def _sender(self, token: Any) -> str:
         if not token:
             raise RequestError(401, NO_TOKEN)
@@ -271,8 +280,8 @@ class WidgetInput(InputChannel):
             else:
                 token = _body(request).get("token")
             if token is None and request.method == "POST":
-                token, sender = self.sessions.issue()
-                return response.json({"token": token, "resumed": False, **handled_by(sender)})
+                token, _ = self.sessions.issue()
+                return response.json({"token": token, "resumed": False, **NEW_CONVERSATION})
             sender = self._sender(token)
             return response.json({"token": token, "resumed": True, **handled_by(sender)})
 
@@ -298,7 +307,7 @@ class WidgetInput(InputChannel):
         async def conversation(request: Request) -> HTTPResponse:
             """The conversation so far, and the outbox id to fetch `/updates` after."""
             sender = self._sender(request.args.get("token"))
-            agent = request.app.ctx.agent
+            agent = self._rasa(request)
             # Under the conversation's lock (agents write under it), so the history and
             # the outbox position agree: nothing shown twice, nothing missed.
             async with agent.lock_store.lock(sender):
@@ -320,7 +329,7 @@ class WidgetInput(InputChannel):
             pending = store.pull(sender, int(after))
             agents: dict[str, str] = {}
             if pending:
-                agent = request.app.ctx.agent
+                agent = self._rasa(request)
                 async with agent.lock_store.lock(sender):  # an agent's reply is saved by now
                     pending = store.pull(sender, int(after))
                     tracker = await agent.tracker_store.retrieve(sender)

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from bot.channels.widget import ASSETS, PAGE_HEADERS, STATIC
 from bot.settings import ROOT
 from tests.conftest import FIXED_NOW
 from tests.e2e.browser import browser  # noqa: F401 (fixture)
@@ -48,6 +50,11 @@ SHOP_PAGE = """\
 REPLY = (
     "Hi, I'm Alice. Order 100231 is with Royal Mail: "
     "https://www.royalmail.com/track-your-item has live tracking."
+)
+# A 1x1 transparent PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> hello?'
 
@@ -295,3 +302,68 @@ def test_a_site_not_listed_cannot_use_the_chat(
         headers={"Origin": f"http://127.0.0.1:{shop.port}"},
     )
     assert refused == (403, {"error": "This site may not use the chat"})
+
+
+def test_what_the_bot_sends_is_rendered_safely(browser: Any) -> None:  # noqa: F811
+    """The script alone, against canned answers (no Rasa): text stays text, only http(s)
+    links and images, five numbered buttons are stars only for the rating question."""
+    crafted = [
+        {
+            "from": "bot",
+            "text": "<b>not bold</b> see https://example.com/help?q=1). javascript:x()",
+        },
+        {"from": "bot", "image": "javascript:window.__xss=3"},
+        {"from": "bot", "image": "https://images.example/boot.png"},
+        {
+            "from": "bot",
+            "text": "Pick a size",
+            "buttons": [{"title": str(n), "payload": f'/size{{"n": {n}}}'} for n in range(1, 6)],
+        },
+        {"from": "agent", "agent": "<i>Eve</i>", "text": "<script>window.__xss=4</script>"},
+    ]
+    held: list[Any] = []
+
+    def relay_test(route: Any) -> None:
+        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        if name == "demo":
+            page_text = (STATIC / "demo.html").read_text(encoding="utf-8")
+            route.fulfill(body=page_text, content_type="text/html", headers=PAGE_HEADERS)
+        elif name in ASSETS:
+            route.fulfill(body=(STATIC / name).read_bytes(), content_type=ASSETS[name])
+        elif name == "session":
+            route.fulfill(json={"token": "t.x", "resumed": False, "state": "bot", "agent": None})
+        elif name == "updates":
+            route.fulfill(json={"messages": [], "after": 0, "state": "bot", "agent": None})
+        elif name == "message":
+            held.append(route)  # answered below, once the typing indicator was seen
+        else:
+            route.fulfill(status=404)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems = watched(page)
+    page.route("http://relay.test/**", relay_test)
+    page.route("https://images.example/**", lambda route: route.fulfill(body=PNG))
+    page.goto("http://relay.test/webhooks/widget/demo")
+    page.get_by_role("button", name="Open chat").click()
+    send(page, "hi")
+    expect(page.locator(".typing")).to_be_visible()
+    assert len(held) == 1
+    held[0].fulfill(json={"messages": crafted, "state": "bot", "agent": None})
+    expect(page.locator(".typing")).to_have_count(0)
+
+    expect(page.locator(".msg-bot").nth(1)).to_have_text(crafted[0]["text"])
+    links = page.locator(".msg .link")
+    expect(links).to_have_count(1)
+    assert links.get_attribute("href") == "https://example.com/help?q=1"
+    images = page.locator("#relay-widget img")
+    expect(images).to_have_count(1)
+    assert images.get_attribute("src") == "https://images.example/boot.png"
+    assert images.get_attribute("alt")
+    expect(page.locator(".choice")).to_have_count(5)
+    expect(page.locator(".star")).to_have_count(0)
+    expect(page.locator(".who")).to_have_text("<i>Eve</i>")
+    expect(page.locator(".msg-agent")).to_have_text("<script>window.__xss=4</script>")
+    assert page.evaluate("window.__xss") is None
+    assert problems == []
+    context.close()

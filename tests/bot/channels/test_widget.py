@@ -825,3 +825,15 @@ def test_inside_rasas_own_app_the_widget_answers_allowed_sites_only(
     assert allowed.headers["Access-Control-Allow-Origin"] == SHOP
     assert refused.status_code == 403
     assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_history_while_the_model_is_still_loading_is_a_503(
+    channel: WidgetInput, rasa: Rasa, store: TicketStore
+) -> None:
+    app = Sanic("relay_widget_loading")
+    app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/widget")
+    app.ctx.agent = None
+    token, _ = token_and_sender(channel)
+    answer = one(app, "GET", "/history", params={"token": token})
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "The assistant is unavailable right now"}

@@ -369,6 +369,7 @@
   Widget.prototype.forget = function () {
     this.token = null;
     this.after = 0;
+    this.connecting = null;
     this.store.clear();
   };
 
@@ -451,8 +452,7 @@
 
   Widget.prototype.send = function (message, shown, payload) {
     var self = this;
-    this.disableChoices();
-    this.renderCustomer(shown, payload);
+    this.renderCustomer(shown, payload);  // and retires the buttons shown so far
     this.scrollDown(true);
     this.showTyping(true);
     var attempt = function () {
@@ -463,7 +463,6 @@
     attempt().catch(function (error) {
       if (error.status === 401 || error.status === 403) {
         self.forget();
-        self.connecting = null;
         return attempt();  // the session was no longer valid: start a new one, once
       }
       throw error;
@@ -604,11 +603,14 @@
       row.appendChild(star);
       return star;
     });
-    row.addEventListener("mouseleave", function () {
-      if (!row.classList.contains("done")) {
-        lights.forEach(function (s) { s.classList.remove("lit"); });
+    var unlight = function (event) {
+      if (row.classList.contains("done") || (event.relatedTarget && row.contains(event.relatedTarget))) {
+        return;
       }
-    });
+      lights.forEach(function (s) { s.classList.remove("lit"); });
+    };
+    row.addEventListener("mouseleave", unlight);
+    row.addEventListener("focusout", unlight);
     return row;
   };
 
