@@ -28,8 +28,12 @@ RASA_DEFAULTS = {"utter_default", "utter_ask_rephrase"}
 
 
 def _actions_source() -> str:
-    """The code that chooses responses: the actions, and the console (bot/handoff)."""
-    paths = [*(ROOT / "actions").glob("*.py"), *(ROOT / "bot" / "handoff").glob("*.py")]
+    """The code that chooses responses: the actions, the console (bot/handoff), the channels."""
+    paths = [
+        *(ROOT / "actions").glob("*.py"),
+        *(ROOT / "bot" / "handoff").glob("*.py"),
+        *(ROOT / "bot" / "channels").glob("*.py"),
+    ]
     return "\n".join(path.read_text() for path in paths)
 
 

@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\nRelay is running.\n"
             f"  Chat in your browser:  http://localhost:{ports.rasa}/webhooks/chat/\n"
+            f"  Widget on a demo shop: http://localhost:{ports.rasa}/webhooks/widget/demo\n"
             f"  REST channel:          http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
             f"  Agent console:         http://localhost:{ports.rasa}/console/ "
             f"(agents in {settings.agents_file}; add one with `make agent`)\n"

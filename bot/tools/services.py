@@ -55,6 +55,11 @@ def environment(
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONPATH": str(ROOT),
+        # credentials.yml names these; Rasa refuses unset variables, and empty ones
+        # leave the Telegram channel off.
+        "TELEGRAM_BOT_TOKEN": "",
+        "TELEGRAM_WEBHOOK_SECRET": "",
+        "TELEGRAM_BASE_URL": "",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)

@@ -66,6 +66,7 @@ class Relay:
     env: dict[str, str]
     processes: list[subprocess.Popen[bytes]]
     logs: list[Path]
+    credentials: Path | None = None  # the channels' file, if not ROOT/credentials.yml
 
     @property
     def url(self) -> str:
@@ -118,11 +119,15 @@ def _wait(relay: Relay) -> None:
     raise RuntimeError("Relay did not start in time\n" + relay.log_tail())
 
 
+def _rasa_command(relay: Relay) -> list[str]:
+    command = rasa_server_command(MODEL, relay.ports, TOKEN)
+    if relay.credentials is not None:
+        command[command.index("--credentials") + 1] = str(relay.credentials)
+    return command
+
+
 def _launch(relay: Relay) -> None:
-    commands = [
-        action_server_command(relay.ports),
-        rasa_server_command(MODEL, relay.ports, TOKEN),
-    ]
+    commands = [action_server_command(relay.ports), _rasa_command(relay)]
     relay.processes = []
     for command, log in zip(commands, relay.logs, strict=True):
         handle = log.open("ab")
@@ -138,15 +143,18 @@ def _launch(relay: Relay) -> None:
         raise
 
 
-def start(data_dir: Path, extra_env: dict[str, str]) -> Relay:
-    """Starts the action server and Rasa server with their data under `data_dir`."""
+def start(data_dir: Path, extra_env: dict[str, str], credentials: Path | None = None) -> Relay:
+    """Starts the action server and Rasa server with their data under `data_dir`
+    (and the channels of `credentials` instead of ROOT/credentials.yml, if given)."""
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     data_dir.mkdir(parents=True, exist_ok=True)
     ports = Ports(rasa=free_port(), actions=free_port())
     env = environment(data_dir, ports, {"RELAY_API_TOKEN": TOKEN, **extra_env})
     logs = [data_dir / "actions.log", data_dir / "rasa.log"]
-    relay = Relay(ports=ports, data_dir=data_dir, env=env, processes=[], logs=logs)
+    relay = Relay(
+        ports=ports, data_dir=data_dir, env=env, processes=[], logs=logs, credentials=credentials
+    )
     _launch(relay)
     return relay
 

@@ -29,6 +29,7 @@ RELAY_VARIABLES = (
     "RELAY_TRACKER_HOST",
     "RELAY_TRACKER_USER",
     "RELAY_TRACKER_PASSWORD",
+    "TELEGRAM_BOT_TOKEN",
 )
 
 
@@ -75,6 +76,7 @@ def test_environment_defaults(tmp_path):
     assert env["RASA_TELEMETRY_ENABLED"] == "false"
     assert env["PYTHONPATH"] == str(ROOT)
     assert env["SANIC_HOST"] == "127.0.0.1"  # the action server stays on loopback
+    assert env["TELEGRAM_BOT_TOKEN"] == ""  # set (Rasa needs it) but empty: Telegram off
 
 
 def test_environment_keeps_what_is_already_set(monkeypatch, tmp_path):

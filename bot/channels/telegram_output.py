@@ -1,0 +1,239 @@
+"""Sending to Telegram: the output channel, and the client that paces and retries its calls.
+
+Every call goes through `TelegramClient.call`, the one place where Telegram's
+errors are handled: flood control (`RetryAfter`) is waited out, timeouts and
+network errors are retried with exponential backoff, and a chat that blocked the
+bot (`Forbidden`) or a request Telegram refuses (`BadRequest`) is logged and
+skipped, so one customer can never break the conversation of another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.channels.rate_limit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+NAME = "relay_telegram"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+MAX_TEXT = 4096  # Telegram's limit, in UTF-16 code units
+MAX_CALLBACK_DATA = 64  # bytes
+SHORT_PAYLOAD_PREFIX = "relay:"
+PAYLOADS_KEPT = 4096
+TRIES = 3  # for timeouts and network errors
+FLOOD_WAITS = 3  # how many `retry_after`s we wait out for one call
+TIMEOUT_SECONDS = 10.0
+UNPACED = {"send_chat_action"}  # not messages: Telegram's message limits don't count them
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """`text` in pieces Telegram accepts, cut at paragraph, line or word ends when possible."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while _utf16_length(rest) > limit:
+        end = limit
+        while _utf16_length(rest[:end]) > limit:
+            end -= 1
+        cuts = (rest.rfind(separator, 0, end) for separator in ("\n\n", "\n", " "))
+        cut = next((cut for cut in cuts if cut > end // 2), end)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 deprecates the int form; accept both
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class TelegramClient:
+    """One bot's connection to the Bot API: created lazily, paced, retried.
+
+    Args:
+        token: The bot's token from BotFather.
+        base_url: The Bot API's URL; the token is appended to it.
+        limiter: Paces messages per chat and overall.
+        timeout: Seconds for connecting to, writing to and reading from the Bot API.
+        backoff: Seconds before the first retry of a timed-out call (doubled each time).
+        sleep: Coroutine used to wait (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        limiter: RateLimiter | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._token = token
+        self._base_url = base_url
+        self.limiter = limiter or RateLimiter()
+        self._timeout = timeout
+        self._backoff = backoff
+        self._sleep = sleep
+        self._bot: Bot | None = None
+        self._initialized = False
+        self._ready: asyncio.Lock | None = None
+        self._payloads: OrderedDict[str, str] = OrderedDict()
+
+    async def bot(self) -> Bot:
+        """The initialised Bot (its first use calls getMe)."""
+        if self._ready is None:
+            self._ready = asyncio.Lock()
+        async with self._ready:
+            if self._bot is None:
+                request = HTTPXRequest(
+                    connection_pool_size=32,
+                    read_timeout=self._timeout,
+                    write_timeout=self._timeout,
+                    connect_timeout=self._timeout,
+                    pool_timeout=self._timeout,
+                )
+                self._bot = Bot(self._token, base_url=self._base_url, request=request)
+            if not self._initialized:
+                await self._bot.initialize()
+                self._initialized = True
+        return self._bot
+
+    async def close(self) -> None:
+        if self._bot is not None:
+            if self._initialized:
+                await self._bot.shutdown()
+            self._bot = None
+            self._initialized = False
+
+    async def call(self, method: str, chat_id: str | None = None, **kwargs: Any) -> Any:
+        """Calls Bot.`method`; a `chat_id` makes it a paced message to that chat.
+
+        Returns None when the call was given up (the reason is logged).
+        """
+        if chat_id is not None:
+            kwargs["chat_id"] = chat_id
+        failures = flood_waits = 0
+        while True:
+            try:
+                bot = await self.bot()
+                if chat_id is not None and method not in UNPACED:
+                    await self.limiter.wait(chat_id)
+                return await getattr(bot, method)(**kwargs)
+            except RetryAfter as error:
+                flood_waits += 1
+                if flood_waits > FLOOD_WAITS:
+                    logger.error("telegram %s to %s: still flood-limited, gave up", method, chat_id)
+                    return None
+                logger.warning("telegram %s to %s: %s", method, chat_id, error)
+                await self._sleep(_seconds(error))
+            except Forbidden as error:
+                logger.warning("telegram %s to %s refused (blocked?): %s", method, chat_id, error)
+                return None
+            except BadRequest as error:
+                logger.error("telegram %s to %s rejected: %s", method, chat_id, error)
+                return None
+            except NetworkError as error:  # includes TimedOut
+                failures += 1
+                if failures >= TRIES:
+                    logger.error("telegram %s to %s failed: %s", method, chat_id, error)
+                    return None
+                await self._sleep(self._backoff * 2 ** (failures - 1))
+            except TelegramError as error:
+                logger.error("telegram %s to %s failed: %s", method, chat_id, error)
+                return None
+
+    def callback_data(self, payload: str) -> str:
+        """`payload` as a button's callback data, which Telegram limits to 64 bytes."""
+        if len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA:
+            return payload
+        for key, kept in self._payloads.items():
+            if kept == payload:
+                self._payloads.move_to_end(key)
+                return key
+        key = SHORT_PAYLOAD_PREFIX + secrets.token_urlsafe(12)
+        self._payloads[key] = payload
+        while len(self._payloads) > PAYLOADS_KEPT:
+            self._payloads.popitem(last=False)
+        return key
+
+    def payload(self, data: str) -> str | None:
+        """The payload behind a button's callback data; None if it has been forgotten."""
+        if data.startswith(SHORT_PAYLOAD_PREFIX):
+            return self._payloads.get(data)
+        return data
+
+    def keyboard(self, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+        """Rasa's buttons as an inline keyboard, one button a row."""
+        rows = []
+        for button in buttons:
+            title = str(button.get("title") or button.get("payload") or "")
+            if button.get("url"):
+                rows.append([InlineKeyboardButton(title, url=str(button["url"]))])
+            else:
+                data = self.callback_data(str(button.get("payload") or title))
+                rows.append([InlineKeyboardButton(title, callback_data=data)])
+        return InlineKeyboardMarkup(rows)
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Sends `text` (split if too long), with `buttons` under its last piece."""
+        pieces = split_text(text) or ([text] if buttons else [])
+        for number, piece in enumerate(pieces, start=1):
+            markup = self.keyboard(buttons) if buttons and number == len(pieces) else None
+            await self.call("send_message", chat_id, text=piece, reply_markup=markup)
+
+
+class TelegramOutput(OutputChannel):
+    """Sends Rasa's responses (and agents' replies) to a Telegram chat."""
+
+    def __init__(self, client: TelegramClient) -> None:
+        self._client = client
+
+    @classmethod
+    def name(cls) -> str:
+        return NAME
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._client.send_text(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self._client.send_text(recipient_id, text, buttons)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._client.call("send_photo", recipient_id, photo=image)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Custom messages are sent only for their `text` (and `buttons`), if they have one."""
+        text = json_message.get("text")
+        if isinstance(text, str) and text.strip():
+            buttons = json_message.get("buttons")
+            await self._client.send_text(
+                recipient_id, text, buttons if isinstance(buttons, list) else None
+            )
+        else:
+            logger.debug("custom message without text not sent to Telegram: %s", json_message)

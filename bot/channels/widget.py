@@ -1,0 +1,359 @@
+"""The website chat widget's channel, under /webhooks/widget/.
+
+A shop adds one script tag (see docs/widget.md); the script talks to these routes:
+
+- `POST /session` issues a session (a signed token naming conversation `widget-<id>`);
+  `GET|POST /session` with a token resumes it.
+- `POST /message {token, text | payload}` passes the message through the handoff gate
+  and answers with the bot's replies.
+- `GET /history?token=` is the conversation so far (for a page reload), agents' words
+  flagged with their names; `GET /updates?token=&after=` is what was sent later (an
+  agent's words, the satisfaction question) plus who handles the conversation now.
+- `GET /widget.js`, `/widget.css` and `/demo` (a demo shop page) are static.
+
+Every API route needs the token and answers browsers only from allowed origins (the
+Rasa server's own origin, plus `allowed_origins` in credentials.yml); other origins
+get 403. The script sends only CORS "simple" requests (GET, and POST as text/plain),
+so browsers need no preflight: inside Rasa's server its own CORS layer answers every
+OPTIONS request itself. The routes answer preflights when mounted in a plain Sanic app.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channels.rest import OutboxOutput, _is_id
+from bot.channels.widget_messages import (
+    AGENT_EVENTS,
+    agents_words,
+    bot_message,
+    events_of,
+    handled_by,
+    history,
+    last_outbox_id,
+    later_message,
+)
+from bot.channels.widget_session import Sessions, widget_secret
+from bot.handoff import runtime
+from bot.handoff.gate import Gate
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_ORIGINS = "allowed_origins"  # list or comma-separated string of https://host[:port]
+SESSION_SECRET = "session_secret"  # signing key of the tokens; see widget_session.widget_secret
+KNOWN_KEYS = (ALLOWED_ORIGINS, SESSION_SECRET)
+
+MAX_TEXT = 5000  # characters of one customer message
+MAX_BODY = 32 * 1024  # bytes of one request body
+
+STATIC = Path(__file__).parent / "static" / "widget"
+ASSETS = {
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "demo.css": "text/css; charset=utf-8",
+}
+ASSET_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "public, max-age=300",
+    # Other sites' pages load the script and style sheet.
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+API_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Vary": "Origin"}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+FOREIGN_ORIGIN = "This site may not use the chat"
+BAD_TOKEN = "Unknown or invalid session"
+NO_TOKEN = "A session token is required"
+BAD_JSON = "The body must be a JSON object"
+EMPTY = "The message is empty"
+TOO_LONG = f"Messages are limited to {MAX_TEXT} characters"
+TOO_BIG = "The request is too large"
+BAD_AFTER = "`after` must be a message id"
+BAD_PAYLOAD = "A payload starts with /"
+UNAVAILABLE = "The assistant is unavailable right now"
+NEW_CONVERSATION = {"state": "bot", "agent": None}
+
+
+class WidgetOutbox(OutboxOutput):
+    """Where messages sent out of turn (agents, the CSAT survey) wait for `/updates`."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "widget"
+
+
+class WidgetCollector(CollectingOutputChannel):
+    """Collects the bot's replies to a message (so responses can have `channel: widget`)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "widget"
+
+
+def parse_origins(value: str | Iterable[str] | None) -> frozenset[str]:
+    """`allowed_origins` from credentials.yml, as lower-case `scheme://host[:port]`."""
+    if value is None:
+        return frozenset()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, Iterable):
+        raise ValueError(f"{ALLOWED_ORIGINS} must be a list or a comma-separated string")
+    origins = set()
+    for item in items:
+        origin = str(item).strip().rstrip("/").lower()
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ValueError(
+                f"{ALLOWED_ORIGINS}: {item!r} is not an origin like https://shop.example.com"
+            )
+        origins.add(origin)
+    return frozenset(origins)
+
+
+def origin_allowed(origin: str | None, host: str, allowed: frozenset[str]) -> bool:
+    """Whether a browser on `origin` may call the API of the server reached as `host`."""
+    if origin is None:
+        return True  # not a cross-origin browser request
+    origin = origin.strip().lower()
+    return origin in allowed or (bool(host) and urlsplit(origin).netloc == host.lower())
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status, self.message = status, message
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """The JSON object body, sent as application/json or as text/plain (no preflight)."""
+    raw = request.body or b""
+    if len(raw) > MAX_BODY:
+        raise RequestError(413, TOO_BIG)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise RequestError(400, BAD_JSON) from None
+    if not isinstance(body, dict):
+        raise RequestError(400, BAD_JSON)
+    return body
+
+
+def _message_text(body: dict[str, Any]) -> str:
+    payload, text = body.get("payload"), body.get("text")
+    value = payload if payload is not None else text
+    if not isinstance(value, str) or not value.strip():
+        raise RequestError(400, EMPTY)
+    if len(value) > MAX_TEXT:
+        raise RequestError(413, TOO_LONG)
+    if payload is not None and not value.startswith("/"):
+        raise RequestError(400, BAD_PAYLOAD)
+    return value.strip()
+
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+class WidgetInput(InputChannel):
+    """The website chat widget (see the module docstring and docs/widget.md)."""
+
+    def __init__(
+        self, allowed_origins: frozenset[str] = frozenset(), session_secret: str | None = None
+    ) -> None:
+        self.allowed_origins = allowed_origins
+        self._secret = session_secret
+        self._sessions: Sessions | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        return "widget"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        unknown = sorted(set(credentials) - set(KNOWN_KEYS))
+        if unknown:
+            raise ValueError(
+                f"unknown key(s) {unknown} for {cls.__name__} in credentials.yml; "
+                f"known keys: {list(KNOWN_KEYS)}"
+            )
+        secret = credentials.get(SESSION_SECRET)
+        return cls(
+            allowed_origins=parse_origins(credentials.get(ALLOWED_ORIGINS)),
+            session_secret=str(secret) if secret else None,
+        )
+
+    def get_output_channel(self) -> CollectingOutputChannel:
+        return WidgetOutbox()
+
+    @property
+    def sessions(self) -> Sessions:
+        """Created on first use, so the secret file is only written by a running server."""
+        if self._sessions is None:
+            self._sessions = Sessions(widget_secret(runtime.settings().data_dir, self._secret))
+        return self._sessions
+
+    def _api(self, handler: Handler) -> Handler:
+        """Origin check, preflight, CORS and security headers, errors as JSON."""
+
+        @functools.wraps(handler)
+        async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            origin = request.headers.get("origin")
+            if not origin_allowed(origin, request.host, self.allowed_origins):
+                return response.json({"error": FOREIGN_ORIGIN}, 403, headers=API_HEADERS)
+            cors = {"Access-Control-Allow-Origin": origin} if origin else {}
+            if request.method == "OPTIONS":
+                return response.empty(204, headers={**API_HEADERS, **PREFLIGHT_HEADERS, **cors})
+            try:
+                reply = await handler(request, *args, **kwargs)
+            except RequestError as failure:
+                reply = response.json({"error": failure.message}, failure.status)
+            except SQLAlchemyError:
+                logger.exception("widget: the ticket database failed on %s", request.path)
+                reply = response.json({"error": UNAVAILABLE}, 503)
+            for key, value in {**API_HEADERS, **cors}.items():
+                reply.headers[key] = value
+            return reply
+
+        return wrapped
+
+    @staticmethod
+    def _rasa(request: Request) -> Any:
+        """The Rasa agent, or a 503 while the server is still loading its model."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or getattr(agent, "tracker_store", None) is None:
+            raise RequestError(503, UNAVAILABLE)
+        return agent
+
+    def _sender(self, token: Any) -> str:
+        if not token:
+            raise RequestError(401, NO_TOKEN)
+        sender = self.sessions.sender(token if isinstance(token, str) else None)
+        if sender is None:
+            raise RequestError(403, BAD_TOKEN)
+        return sender
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        widget = Blueprint("relay_widget", __name__)
+        gate = Gate(on_new_message)
+
+        @widget.middleware("request")
+        async def attach(request: Request) -> None:
+            gate.app = request.app
+
+        @widget.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @widget.route("/session", methods=["GET", "POST", "OPTIONS"])
+        @self._api
+        async def session(request: Request) -> HTTPResponse:
+            """Issues a session (POST without a token) or resumes one."""
+            if request.method == "GET":
+                token = request.args.get("token")
+            else:
+                token = _body(request).get("token")
+            if token is None and request.method == "POST":
+                token, _ = self.sessions.issue()
+                return response.json({"token": token, "resumed": False, **NEW_CONVERSATION})
+            sender = self._sender(token)
+            return response.json({"token": token, "resumed": True, **handled_by(sender)})
+
+        @widget.route("/message", methods=["POST", "OPTIONS"])
+        @self._api
+        async def message(request: Request) -> HTTPResponse:
+            """Passes the customer's message on; answers with the bot's replies."""
+            body = _body(request)
+            sender = self._sender(body.get("token"))
+            text = _message_text(body)
+            collector = WidgetCollector()
+            try:
+                await gate.deliver(UserMessage(text, collector, sender, input_channel=self.name()))
+            except Exception:
+                logger.exception("widget: could not handle a message of %s", sender)
+                return response.json({"error": UNAVAILABLE}, 503)
+            replies = [bot_message(reply) for reply in collector.messages]
+            shaped = [{"from": "bot", **reply} for reply in replies if reply]
+            return response.json({"messages": shaped, **handled_by(sender)})
+
+        @widget.route("/history", methods=["GET", "OPTIONS"])
+        @self._api
+        async def conversation(request: Request) -> HTTPResponse:
+            """The conversation so far, and the outbox id to fetch `/updates` after."""
+            sender = self._sender(request.args.get("token"))
+            agent = self._rasa(request)
+            # Under the conversation's lock (agents write under it), so the history and
+            # the outbox position agree: nothing shown twice, nothing missed.
+            async with agent.lock_store.lock(sender):
+                after = last_outbox_id(sender)
+                tracker = await agent.tracker_store.retrieve(sender)
+            return response.json(
+                {"messages": history(events_of(tracker)), "after": after, **handled_by(sender)}
+            )
+
+        @widget.route("/updates", methods=["GET", "OPTIONS"])
+        @self._api
+        async def updates(request: Request) -> HTTPResponse:
+            """Messages sent after outbox id `after`, and who handles the conversation."""
+            sender = self._sender(request.args.get("token"))
+            after = request.args.get("after") or "0"
+            if not _is_id(after):
+                raise RequestError(400, BAD_AFTER)
+            store = runtime.store()
+            pending = store.pull(sender, int(after))
+            agents: dict[str, str] = {}
+            if pending:
+                agent = self._rasa(request)
+                async with agent.lock_store.lock(sender):  # an agent's reply is saved by now
+                    pending = store.pull(sender, int(after))
+                    tracker = await agent.tracker_store.retrieve(sender)
+                agents = agents_words(events_of(tracker)[-AGENT_EVENTS:])
+            shaped = [later_message(message, agents) for message in pending]
+            last = pending[-1]["id"] if pending else int(after)
+            return response.json(
+                {"messages": [m for m in shaped if m], "after": last, **handled_by(sender)}
+            )
+
+        @widget.route("/demo", methods=["GET"])
+        async def demo(request: Request) -> HTTPResponse:
+            """A demo shop page with the widget embedded."""
+            page = (STATIC / "demo.html").read_text(encoding="utf-8")
+            return response.html(page, headers=PAGE_HEADERS)
+
+        def asset(name: str) -> Handler:
+            async def serve(request: Request) -> HTTPResponse:
+                text = (STATIC / name).read_text(encoding="utf-8")
+                return response.text(text, content_type=ASSETS[name], headers=ASSET_HEADERS)
+
+            return serve
+
+        for name in ASSETS:
+            widget.add_route(asset(name), f"/{name}", methods=["GET"], name=name.replace(".", "_"))
+
+        return widget
