@@ -22,6 +22,7 @@ from actions import shop
 logger = logging.getLogger(__name__)
 
 IDENTITY_SLOTS = ("customer_id", "customer_name")
+MAX_NAME = 60
 
 
 def _carried_over_slots(tracker: Tracker) -> list[EventType]:
@@ -52,11 +53,23 @@ class ActionSessionStart(Action):
                 SlotSet("customer_id", customer.id),
                 SlotSet("customer_name", customer.first_name),
             ]
+        elif first_name := _first_name(tracker):
+            # Not a known customer, but the channel told us their name (Telegram does).
+            events.append(SlotSet("customer_name", first_name))
         events.append(ActionExecuted("action_listen"))
         if _waiting_for_a_person(tracker.sender_id):
             # A new session must not wake the bot while a person has the conversation.
             events.append(ConversationPaused())
         return events
+
+
+def _first_name(tracker: Tracker) -> str | None:
+    """The first name in the metadata of the message that started the session, if any."""
+    metadata = tracker.get_slot("session_started_metadata") or {}
+    name = metadata.get("first_name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return name.strip()[:MAX_NAME]
 
 
 def _waiting_for_a_person(sender_id: str) -> bool:

@@ -139,3 +139,20 @@ def test_known_customer_is_greeted_by_name(tracker, dispatcher, domain):
         template.format_map(dispatcher.messages[0])
         == "Welcome back, Maya! How can I help you today?"
     )
+
+
+def test_an_unknown_customer_is_named_from_the_channel_metadata(
+    shop_db, tracker, dispatcher, domain
+):
+    metadata = {"first_name": "  Zoe ", "language_code": "en"}
+    start = tracker(sender_id="555", slots={"session_started_metadata": metadata})
+    events = run(ActionSessionStart(), dispatcher, start, domain)
+    assert SlotSet("customer_name", "Zoe") in events
+    assert all(event.get("name") != "customer_id" for event in events)
+
+
+def test_a_known_customer_keeps_the_name_on_their_account(shop_db, tracker, dispatcher, domain):
+    metadata = {"first_name": "Telegram Nickname"}
+    start = tracker(sender_id="1001", slots={"session_started_metadata": metadata})
+    events = run(ActionSessionStart(), dispatcher, start, domain)
+    assert SlotSet("customer_name", "Maya") in events

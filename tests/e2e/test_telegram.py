@@ -27,6 +27,7 @@ RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["r
 TOM = {"id": 1002, "is_bot": False, "first_name": "Tom", "language_code": "de"}
 STRANGER = {"id": 5550001, "is_bot": False, "first_name": "Jo", "language_code": "en"}
 ANOTHER = {"id": 5550002, "is_bot": False, "first_name": "Sam"}
+NEWCOMER = {"id": 5550003, "is_bot": False, "first_name": "Zoe", "language_code": "fr"}
 
 
 def said(response: str, **values: Any) -> str:
@@ -121,6 +122,14 @@ def test_start_greets_maya_by_name_and_she_gets_her_order_status(
     assert question["metadata"]["first_name"] == "Maya"
     assert question["metadata"]["language_code"] == "en"
     assert question["metadata"]["telegram_user_id"] == MAYA["id"]
+
+
+def test_a_new_customer_is_greeted_by_their_telegram_first_name(
+    relay: Relay, api: TelegramApi
+) -> None:
+    assert post(relay, message_update("/start", user=NEWCOMER))[0] == 200
+    greeting = wait_for_text(api, relay, NEWCOMER["id"], "Zoe")
+    assert greeting.text == said("utter_greet_named", name="Zoe")
 
 
 def test_a_button_press_is_answered_and_continues_the_conversation(
