@@ -7,8 +7,8 @@ on errors). Each update is handled once, and the updates of a chat in order.
 
 - Text (new or edited) goes to Rasa through the handoff gate, as the chat's
   conversation (sender id = chat id), with the user's first name, language and
-  username as message metadata. `/start` and `/help` become `/greet`, whose
-  answer says what the bot can do (the domain has no separate help intent); any
+  username as message metadata. `/start` becomes `/greet` and `/help`
+  `/ask_capabilities` (what the bot can do, as buttons); any
   other typed text reaches NLU without a leading `/`, so customers cannot type
   intent payloads: only the bot's own buttons send those.
 - Button presses (callback queries) are answered, then sent on as the button's payload.

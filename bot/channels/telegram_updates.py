@@ -12,8 +12,8 @@ from typing import Any
 from telegram import CallbackQuery, Message, MessageEntity, User
 from telegram.constants import ChatType
 
-# /start and /help greet: the greeting says what the bot can do (the domain has no help intent).
-COMMANDS = {"start": "/greet", "help": "/greet"}
+# /start greets; /help lists what the bot can do (with topic buttons).
+COMMANDS = {"start": "/greet", "help": "/ask_capabilities"}
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 
 

@@ -367,7 +367,7 @@ def test_metadata_leaves_out_what_the_user_did_not_share(api: TelegramApi) -> No
     ("typed", "sent"),
     [
         ("/start", "/greet"),
-        ("/help", "/greet"),
+        ("/help", "/ask_capabilities"),
         ("/START", "/greet"),
         ("/order_status", "order_status"),
         ('/inform{"order_id": "100245"}', 'inform{"order_id": "100245"}'),
