@@ -1,6 +1,7 @@
 """The website chat widget's channel, under /webhooks/widget/.
 
-A shop adds one script tag (see docs/widget.md); the script talks to these routes:
+A shop adds one script tag (README, "Embedding the widget on your site"); the script
+talks to these routes:
 
 - `POST /session` issues a session (a signed token naming conversation `widget-<id>`);
   `GET|POST /session` with a token resumes it.
@@ -181,7 +182,7 @@ Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
 class WidgetInput(InputChannel):
-    """The website chat widget (see the module docstring and docs/widget.md)."""
+    """The website chat widget (see the module docstring and the README)."""
 
     def __init__(
         self, allowed_origins: frozenset[str] = frozenset(), session_secret: str | None = None

@@ -1,5 +1,5 @@
 /*
- * Relay chat widget: one script tag on any page (see docs/widget.md). No dependencies.
+ * Relay chat widget: one script tag on any page (see the README, "Embedding the widget on your site"). No dependencies.
  *
  * Configuration, later sources overriding earlier ones:
  *   1. <script type="application/json" id="relay-widget-config">{"title": "..."}</script>
