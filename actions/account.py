@@ -13,21 +13,29 @@ from rasa_sdk.types import DomainDict
 
 from actions import shop
 from actions.errors import answers_shop_errors
-from actions.verification import check_email_for_account, known_customer_id, normalise_email
+from actions.verification import (
+    check_email_for_order,
+    check_order_id,
+    known_customer_id,
+    verified_customer_id,
+)
 from bot.shop.views import CustomerView
+
+ACCOUNT_FORMS = ("loyalty_form", "subscription_form")
 
 
 def identified_customer(tracker: Tracker) -> CustomerView | None:
-    """The customer recognised by channel id, or by a verified account email."""
-    customer_id = known_customer_id(tracker)
-    if customer_id is not None:
-        return shop.repository().customer(customer_id)
-    email = normalise_email(tracker.get_slot("email"))
-    return shop.repository().customer_by_email(email) if email else None
+    """The customer their channel identified, or who proved one of their orders."""
+    customer_id = verified_customer_id(tracker)
+    return shop.repository().customer(customer_id) if customer_id is not None else None
 
 
 class AccountFormValidation(FormValidationAction):
-    """Skips the email question for customers Relay already knows."""
+    """A visitor proves the account with one of its orders and that order's email.
+
+    An email alone proves nothing (addresses are easy to come by), so a visitor gives
+    an order number first; customers their channel identified skip both questions.
+    """
 
     @answers_shop_errors
     async def run(
@@ -48,12 +56,17 @@ class AccountFormValidation(FormValidationAction):
     ) -> list[str]:
         if known_customer_id(tracker) is not None:
             return [slot for slot in domain_slots if slot != "email"]
-        return domain_slots
+        return ["order_id", *(slot for slot in domain_slots if slot != "order_id")]
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return check_order_id(value, dispatcher, tracker)
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return check_email_for_account(value, dispatcher, tracker)
+        return check_email_for_order(value, dispatcher, tracker)
 
 
 class ActionResetPassword(Action):

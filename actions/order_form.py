@@ -14,10 +14,15 @@ from rasa_sdk.types import DomainDict
 from actions import shop
 from actions.errors import answers_shop_errors
 from actions.verification import (
+    STOP_FORM,
+    charge_lookup,
     check_email_for_order,
     check_order_id,
     current_order,
+    email_subject,
     is_verified_for,
+    known_customer_id,
+    lookups_used_up,
     normalise_email,
 )
 from bot.shop.views import OrderView
@@ -31,6 +36,9 @@ class OrderFormValidation(FormValidationAction):
     cancelled, so the cancel form stops after the order number and its submit
     action explains why).
     """
+
+    # Whether what the form tells is the owner's only (a refund): visitors prove the order.
+    owners_only = False
 
     def needs_more_than_order(self, order: OrderView) -> bool:
         return True
@@ -59,6 +67,8 @@ class OrderFormValidation(FormValidationAction):
             return ["order_id"]
         if is_verified_for(order, tracker):
             return [slot for slot in domain_slots if slot != "email"]
+        if self.owners_only and "email" not in domain_slots:
+            return [*domain_slots, "email"]
         return domain_slots
 
     def validate_order_id(
@@ -66,12 +76,19 @@ class OrderFormValidation(FormValidationAction):
     ) -> dict[str, Any]:
         result = check_order_id(value, dispatcher, tracker)
         order_id = result["order_id"]
-        if order_id is not None:
-            order = shop.repository().order(order_id)
-            email = normalise_email(tracker.get_slot("email"))
-            if order is not None and email is not None and email != order.customer_email.lower():
-                # An email given for another order proves nothing about this one.
-                result["email"] = None
+        email = normalise_email(tracker.get_slot("email"))
+        if order_id is None or email is None:
+            return result
+        visitor = known_customer_id(tracker) is None
+        if visitor and lookups_used_up(dispatcher, tracker):
+            return {"order_id": None, "email": None, **STOP_FORM}
+        order = shop.repository().order(order_id)
+        if order is not None and email != order.customer_email.lower():
+            # An email that isn't this order's proves nothing; from a visitor it is a guess.
+            result["email"] = None
+            if visitor:
+                charge_lookup(tracker, email_subject(email))
+                dispatcher.utter_message(response="utter_email_mismatch")
         return result
 
     def validate_email(

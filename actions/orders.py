@@ -11,9 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import shop, text
+from actions.account import ACCOUNT_FORMS
 from actions.errors import answers_shop_errors
 from actions.order_form import OrderFormValidation
-from actions.verification import current_order, is_verified_for, known_customer_id
+from actions.verification import (
+    charge_lookup,
+    current_order,
+    email_subject,
+    is_verified_for,
+    known_customer_id,
+    lookups_used_up,
+    normalise_email,
+)
 from bot.shop import rules
 from bot.shop.views import OrderView
 
@@ -39,7 +48,10 @@ class ActionAskOrderId(Action):
             else []
         )
         if not orders:
-            dispatcher.utter_message(response="utter_ask_order_id")
+            for_account = (tracker.active_loop or {}).get("name") in ACCOUNT_FORMS
+            dispatcher.utter_message(
+                response="utter_ask_order_id_for_account" if for_account else "utter_ask_order_id"
+            )
             return []
         buttons = [
             {
@@ -69,7 +81,12 @@ def _order_values(order: OrderView) -> dict[str, Any]:
 
 
 class ActionCheckOrderStatus(Action):
-    """Tells the customer where their order is, straight from the database."""
+    """Tells the customer where their order is, straight from the database.
+
+    A visitor who has not proved the order with its email hears its status only
+    (`utter_order_<status>_public`): items, carrier, tracking and dates are the
+    owner's. Giving the email afterwards brings the details (a rule runs this again).
+    """
 
     def name(self) -> str:
         return "action_check_order_status"
@@ -81,11 +98,20 @@ class ActionCheckOrderStatus(Action):
         order = current_order(tracker)
         if order is None:
             return []
-        values = _order_values(order)
-        if rules.is_late(order, shop.today()):
-            dispatcher.utter_message(response="utter_order_late", **values)
-        else:
-            dispatcher.utter_message(response=f"utter_order_{order.status}", **values)
+        status = "late" if rules.is_late(order, shop.today()) else order.status
+        email = normalise_email(tracker.get_slot("email"))
+        visitor = known_customer_id(tracker) is None
+        if visitor and email is not None and lookups_used_up(dispatcher, tracker):
+            return [SlotSet("email", None)]
+        if is_verified_for(order, tracker):
+            dispatcher.utter_message(response=f"utter_order_{status}", **_order_values(order))
+            return []
+        if email is not None:
+            # An email that isn't the order's: a guess, counted like one.
+            charge_lookup(tracker, email_subject(email))
+            dispatcher.utter_message(response="utter_email_mismatch")
+            return [SlotSet("email", None)]
+        dispatcher.utter_message(response=f"utter_order_{status}_public", order_id=order.id)
         return []
 
 

@@ -162,6 +162,8 @@ class ActionStartReturn(Action):
 
 
 class ValidateRefundStatusForm(OrderFormValidation):
+    owners_only = True  # a refund's amount and dates are the customer's business
+
     def name(self) -> str:
         return "validate_refund_status_form"
 
@@ -189,8 +191,8 @@ class ActionCheckRefundStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         order = current_order(tracker)
-        if order is None:
-            return []
+        if order is None or not is_verified_for(order, tracker):
+            return []  # the form asked a visitor for the order's email, or was stopped
         if order.refunds:
             refund = order.refunds[-1]
             dispatcher.utter_message(

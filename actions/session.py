@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import shop
+from bot.identity import customer_link
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,11 @@ def _carried_over_slots(tracker: Tracker) -> list[EventType]:
 
 
 class ActionSessionStart(Action):
-    """Starts a session and recognises a known customer from their channel id."""
+    """Starts a session and recognises a customer the conversation's channel proved.
+
+    Only the channel's namespace in the conversation id counts (bot/identity.py): a
+    Telegram id typed on another channel names another conversation, not the customer.
+    """
 
     def name(self) -> str:
         return "action_session_start"
@@ -43,8 +48,9 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted(), *_carried_over_slots(tracker)]
+        link = customer_link(tracker.sender_id)
         try:
-            customer = shop.repository().customer_by_sender(tracker.sender_id)
+            customer = shop.repository().customer_by_link(link) if link else None
         except SQLAlchemyError:
             logger.exception("could not look up customer for sender %s", tracker.sender_id)
             customer = None

@@ -14,6 +14,7 @@ from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.settings import Settings, load_settings
 from bot.shop.facts import ShopFacts, load_facts
+from bot.shop.lookup_limits import LookupLimits
 from bot.shop.repository import ShopRepository, init_db, make_engine
 
 
@@ -50,6 +51,12 @@ def repository() -> ShopRepository:
 
 
 @lru_cache(maxsize=1)
+def lookup_limits() -> LookupLimits:
+    """Visitors' order look-ups, counted in the shop's database."""
+    return LookupLimits(make_engine(settings().shop_db_url))
+
+
+@lru_cache(maxsize=1)
 def tickets() -> TicketStore:
     """Handoff tickets, in the same database as the shop's data."""
     return TicketStore(make_engine(settings().shop_db_url))
@@ -67,5 +74,5 @@ def webhook() -> Webhook:
 
 def reset() -> None:
     """Forgets the cached settings, facts and databases (used by tests)."""
-    for cached in (settings, facts, repository, tickets, handoff_rules, webhook):
+    for cached in (settings, facts, repository, lookup_limits, tickets, handoff_rules, webhook):
         cached.cache_clear()

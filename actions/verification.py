@@ -1,11 +1,14 @@
 """Checks shared by the forms: order numbers, emails, and who may act on an order.
 
-A customer recognised by their channel id may act on their own orders. Anyone
-else proves ownership by giving the email address the order was placed with.
+A customer their channel identified (bot/identity.py) may act on their own orders.
+Anyone else is a visitor: they prove an order by giving the email address it was
+placed with, and the order numbers and wrong emails they try are counted
+(bot/shop/lookup_limits.py) so that nobody can guess their way through the shop.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -13,7 +16,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import shop
+from bot.channels.inbound import CLIENT_KEY
 from bot.shop.views import OrderView
+
+# What a form's validation returns to stop asking (Rasa ends a form on requested_slot None).
+STOP_FORM = {"requested_slot": None}
 
 ORDER_ID = re.compile(r"#?\s*(\d{6})")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -48,6 +55,38 @@ def known_customer_id(tracker: Tracker) -> int | None:
     return int(value) if value is not None else None
 
 
+def client_of(tracker: Tracker) -> str | None:
+    """Who sent the latest message, as its channel put it in the metadata (never the text)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    client = metadata.get(CLIENT_KEY) if isinstance(metadata, dict) else None
+    return client if isinstance(client, str) and client else None
+
+
+def lookups_used_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Whether this visitor has used up their look-ups (and, if so, tells them).
+
+    Asked before checking a guess, so that a refused guess never tells right from wrong.
+    """
+    if not shop.lookup_limits().exhausted(tracker.sender_id, client_of(tracker)):
+        return False
+    facts = shop.facts()
+    dispatcher.utter_message(
+        response="utter_too_many_lookups", phone=facts.contact_phone, email=facts.contact_email
+    )
+    return True
+
+
+def charge_lookup(tracker: Tracker, subject: str) -> None:
+    """Counts a look-up of `subject` (an order number, a wrong email) against this visitor;
+    trying the same one again costs nothing."""
+    shop.lookup_limits().record(tracker.sender_id, client_of(tracker), subject)
+
+
+def email_subject(email: str) -> str:
+    """What a wrong email is counted as: a digest, so the guess itself isn't kept."""
+    return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
 def is_verified_for(order: OrderView, tracker: Tracker) -> bool:
     """Whether this conversation has shown it may act on `order`."""
     if known_customer_id(tracker) == order.customer_id:
@@ -69,11 +108,15 @@ def check_order_id(
     if order_id is None:
         dispatcher.utter_message(response="utter_invalid_order_id")
         return {"order_id": None}
+    customer_id = known_customer_id(tracker)
+    if customer_id is None:
+        if lookups_used_up(dispatcher, tracker):
+            return {"order_id": None, **STOP_FORM}
+        charge_lookup(tracker, f"order:{order_id}")
     order = shop.repository().order(order_id)
     if order is None:
         dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
         return {"order_id": None}
-    customer_id = known_customer_id(tracker)
     if customer_id is not None and order.customer_id != customer_id:
         dispatcher.utter_message(response="utter_order_not_on_account", order_id=order_id)
         return {"order_id": None}
@@ -89,21 +132,22 @@ def check_email_for_order(
         dispatcher.utter_message(response="utter_invalid_email")
         return {"email": None}
     order = current_order(tracker)
-    if order is not None and email != order.customer_email.lower():
+    if order is None:
+        return {"email": email}
+    if known_customer_id(tracker) is None and lookups_used_up(dispatcher, tracker):
+        return {"email": None, **STOP_FORM}
+    if email != order.customer_email.lower():
+        charge_lookup(tracker, email_subject(email))
         dispatcher.utter_message(response="utter_email_mismatch")
         return {"email": None}
     return {"email": email}
 
 
-def check_email_for_account(
-    value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-) -> dict[str, Any]:
-    """Accepts the email only when a customer account has it."""
-    email = normalise_email(value)
-    if email is None:
-        dispatcher.utter_message(response="utter_invalid_email")
-        return {"email": None}
-    if shop.repository().customer_by_email(email) is None:
-        dispatcher.utter_message(response="utter_email_unknown")
-        return {"email": None}
-    return {"email": email}
+def verified_customer_id(tracker: Tracker) -> int | None:
+    """The customer this conversation is: identified by its channel, or the owner of an
+    order the visitor proved with its email."""
+    customer_id = known_customer_id(tracker)
+    if customer_id is not None:
+        return customer_id
+    order = current_order(tracker)
+    return order.customer_id if order is not None and is_verified_for(order, tracker) else None

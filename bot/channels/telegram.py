@@ -6,10 +6,10 @@ handle the update in the background (Telegram waits for our answer, and resends
 on errors). Each update is handled once, and the updates of a chat in order.
 
 - Text (new or edited) goes to Rasa through the handoff gate, as the chat's
-  conversation (sender id = chat id), with the user's first name, language and
-  username as message metadata. `/start` becomes `/greet` and `/help`
-  `/ask_capabilities` (what the bot can do, as buttons); any
-  other typed text reaches NLU without a leading `/`, so customers cannot type
+  conversation (`telegram-<chat id>`, bot/identity.py: no other channel can name
+  it), with the user's first name, language and username as message metadata.
+  `/start` becomes `/greet` and `/help` `/ask_capabilities` (what the bot can do,
+  as buttons); any other typed text reaches NLU without a leading `/`, so customers cannot type
   intent payloads: only the bot's own buttons send those.
 - Button presses (callback queries) are answered, then sent on as the button's payload.
 - Stickers, photos, voice, locations and other non-text messages get the domain's
@@ -35,10 +35,8 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -46,6 +44,9 @@ from sanic.response import HTTPResponse
 from telegram import Update, User
 from telegram.constants import ChatAction
 
+from bot import identity
+from bot.channels.inbound import CLIENT_KEY, MAX_TEXT, clean_text
+from bot.channels.replies import domain_text
 from bot.channels.telegram_output import (
     DEFAULT_BASE_URL,
     NAME,
@@ -61,7 +62,6 @@ from bot.channels.telegram_updates import (
     user_text,
 )
 from bot.handoff.gate import Gate
-from bot.settings import ROOT
 
 __all__ = ["TelegramInput", "TelegramOutput", "TelegramConfigError", "NAME"]
 
@@ -71,7 +71,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 UNSUPPORTED = "utter_telegram_unsupported"
-DOMAIN_FILE = ROOT / "domain.yml"
 SEEN_UPDATES = 2048
 CLOSE_SECONDS = 10  # on shutdown, how long updates still being handled may take
 
@@ -89,19 +88,6 @@ BAD_BASE_URL = "TELEGRAM_BASE_URL must start with http:// or https://"
 
 class TelegramConfigError(ValueError):
     """The channel's credentials are incomplete or invalid."""
-
-
-@functools.lru_cache(maxsize=4)
-def _responses(path: Path) -> dict[str, Any]:
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
-
-
-def domain_text(name: str, path: Path = DOMAIN_FILE) -> str:
-    """The first text of the domain's response `name` (read once per file)."""
-    for variation in _responses(path).get(name) or []:
-        if isinstance(variation, dict) and variation.get("text"):
-            return str(variation["text"])
-    raise TelegramConfigError(f"{path} has no response {name} with a text")
 
 
 class RecentIds:
@@ -267,11 +253,12 @@ class TelegramInput(InputChannel):
             return
         chat_id = str(message.chat.id)
         if message.text:
-            text = user_text(message.text, me)
+            text = user_text(clean_text(message.text), me)
             if text:
                 await self._to_rasa(chat_id, text, message.from_user, deliver)
         elif message.effective_attachment is not None:
-            await TelegramOutput(self.client).send_text_message(chat_id, self._unsupported)
+            conversation = identity.conversation_id(identity.TELEGRAM, chat_id)
+            await TelegramOutput(self.client).send_text_message(conversation, self._unsupported)
 
     async def _to_rasa(
         self,
@@ -282,13 +269,14 @@ class TelegramInput(InputChannel):
     ) -> None:
         assert self.client is not None
         await self.client.call("send_chat_action", chat_id, action=ChatAction.TYPING)
+        client = f"telegram:{user.id if user else chat_id}"
         await deliver(
             UserMessage(
-                text,
+                text[:MAX_TEXT],
                 TelegramOutput(self.client),
-                sender_id=chat_id,
+                sender_id=identity.conversation_id(identity.TELEGRAM, chat_id),
                 input_channel=self.name(),
-                metadata=metadata(user),
+                metadata={**metadata(user), CLIENT_KEY: client},
             )
         )
 

@@ -23,6 +23,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot import identity
 from bot.channels.rate_limit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -204,8 +205,16 @@ class TelegramClient:
             await self.call("send_message", chat_id, text=piece, reply_markup=markup)
 
 
+def chat_of(recipient_id: str) -> str:
+    """The Telegram chat of a conversation (`telegram-<chat id>`); other ids are refused."""
+    return identity.external_id(recipient_id, identity.TELEGRAM)
+
+
 class TelegramOutput(OutputChannel):
-    """Sends Rasa's responses (and agents' replies) to a Telegram chat."""
+    """Sends Rasa's responses (and agents' replies) to a Telegram chat.
+
+    Recipients are conversation ids; only `telegram-<chat id>` ones are Telegram's.
+    """
 
     def __init__(self, client: TelegramClient) -> None:
         self._client = client
@@ -215,15 +224,15 @@ class TelegramOutput(OutputChannel):
         return NAME
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._client.send_text(recipient_id, text)
+        await self._client.send_text(chat_of(recipient_id), text)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        await self._client.send_text(recipient_id, text, buttons)
+        await self._client.send_text(chat_of(recipient_id), text, buttons)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self._client.call("send_photo", recipient_id, photo=image)
+        await self._client.call("send_photo", chat_of(recipient_id), photo=image)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -233,7 +242,7 @@ class TelegramOutput(OutputChannel):
         if isinstance(text, str) and text.strip():
             buttons = json_message.get("buttons")
             await self._client.send_text(
-                recipient_id, text, buttons if isinstance(buttons, list) else None
+                chat_of(recipient_id), text, buttons if isinstance(buttons, list) else None
             )
         else:
             logger.debug("custom message without text not sent to Telegram: %s", json_message)

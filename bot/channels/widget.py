@@ -35,7 +35,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.rest import OutboxOutput, _is_id
+from bot.channels.flood import Floodgate
+from bot.channels.inbound import CLIENT_KEY, MAX_BODY, InboundError, json_object, message_text
+from bot.channels.replies import domain_text
+from bot.channels.rest import OutboxOutput, is_outbox_id
 from bot.channels.widget_messages import (
     AGENT_EVENTS,
     agents_words,
@@ -46,9 +49,9 @@ from bot.channels.widget_messages import (
     last_outbox_id,
     later_message,
 )
-from bot.channels.widget_session import Sessions, widget_secret
+from bot.channels.widget_session import Sessions, identity_secret, widget_secret
 from bot.handoff import runtime
-from bot.handoff.gate import Gate
+from bot.handoff.gate import ConversationUnavailable, Gate
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +59,6 @@ ALLOWED_ORIGINS = "allowed_origins"  # list or comma-separated string of https:/
 SESSION_SECRET = "session_secret"  # signing key of the tokens; see widget_session.widget_secret
 KNOWN_KEYS = (ALLOWED_ORIGINS, SESSION_SECRET)
 
-MAX_TEXT = 5000  # characters of one customer message
-MAX_BODY = 32 * 1024  # bytes of one request body
 
 STATIC = Path(__file__).parent / "static" / "widget"
 ASSETS = {
@@ -89,13 +90,16 @@ PREFLIGHT_HEADERS = {
 FOREIGN_ORIGIN = "This site may not use the chat"
 BAD_TOKEN = "Unknown or invalid session"
 NO_TOKEN = "A session token is required"
-BAD_JSON = "The body must be a JSON object"
-EMPTY = "The message is empty"
-TOO_LONG = f"Messages are limited to {MAX_TEXT} characters"
-TOO_BIG = "The request is too large"
+BAD_CUSTOMER = "The customer's signature does not match"
+FLOODED = "Too many messages; wait a minute"
 BAD_AFTER = "`after` must be a message id"
 BAD_PAYLOAD = "A payload starts with /"
 UNAVAILABLE = "The assistant is unavailable right now"
+UNAVAILABLE_RESPONSE = "utter_service_unavailable"
+FLOODED_RESPONSE = "utter_slow_down"
+TOO_LONG_RESPONSE = "utter_message_too_long"
+CONFIG_BLOCK = '<script type="application/json" id="relay-widget-config">\n{'
+
 NEW_CONVERSATION = {"state": "bot", "agent": None}
 
 
@@ -144,38 +148,37 @@ def origin_allowed(origin: str | None, host: str, allowed: frozenset[str]) -> bo
     return origin in allowed or (bool(host) and urlsplit(origin).netloc == host.lower())
 
 
-class RequestError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status, self.message = status, message
-
-
 def _body(request: Request) -> dict[str, Any]:
     """The JSON object body, sent as application/json or as text/plain (no preflight)."""
-    raw = request.body or b""
-    if len(raw) > MAX_BODY:
-        raise RequestError(413, TOO_BIG)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise RequestError(400, BAD_JSON) from None
-    if not isinstance(body, dict):
-        raise RequestError(400, BAD_JSON)
-    return body
+    return json_object(request.body, MAX_BODY)
 
 
 def _message_text(body: dict[str, Any]) -> str:
-    payload, text = body.get("payload"), body.get("text")
-    value = payload if payload is not None else text
-    if not isinstance(value, str) or not value.strip():
-        raise RequestError(400, EMPTY)
-    if len(value) > MAX_TEXT:
-        raise RequestError(413, TOO_LONG)
-    if payload is not None and not value.startswith("/"):
-        raise RequestError(400, BAD_PAYLOAD)
-    return value.strip()
+    """The typed text, or a button's payload (which the gate checks the bot offered)."""
+    payload = body.get("payload")
+    if payload is not None:
+        text = message_text(payload)
+        if not text.startswith("/"):
+            raise InboundError(400, BAD_PAYLOAD)
+        return text
+    return message_text(body.get("text"))
+
+
+def _apology(status: int, error: str, name: str) -> HTTPResponse:
+    """An error for the script, with the domain's sentence for the customer to read."""
+    return response.json(
+        {"error": error, "messages": [{"from": "bot", "text": domain_text(name)}]}, status
+    )
+
+
+def demo_page(page: str, customer: str | None, signature: str | None) -> str:
+    """The demo shop page, as a shop's backend renders it for a signed-in customer."""
+    if not customer or not signature:
+        return page
+    values = json.dumps({"customer": customer, "customerSignature": signature})
+    # Inside <script type="application/json">: no "<" may survive (no </script> breakout).
+    values = values.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return page.replace(CONFIG_BLOCK, CONFIG_BLOCK[:-1] + "{" + values[1:-1] + ",", 1)
 
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -185,11 +188,15 @@ class WidgetInput(InputChannel):
     """The website chat widget (see the module docstring and the README)."""
 
     def __init__(
-        self, allowed_origins: frozenset[str] = frozenset(), session_secret: str | None = None
+        self,
+        allowed_origins: frozenset[str] = frozenset(),
+        session_secret: str | None = None,
+        floodgate: Floodgate | None = None,
     ) -> None:
         self.allowed_origins = allowed_origins
         self._secret = session_secret
         self._sessions: Sessions | None = None
+        self._floodgate = floodgate or Floodgate()
 
     @classmethod
     def name(cls) -> str:
@@ -217,7 +224,10 @@ class WidgetInput(InputChannel):
     def sessions(self) -> Sessions:
         """Created on first use, so the secret file is only written by a running server."""
         if self._sessions is None:
-            self._sessions = Sessions(widget_secret(runtime.settings().data_dir, self._secret))
+            data_dir = runtime.settings().data_dir
+            self._sessions = Sessions(
+                widget_secret(data_dir, self._secret), identity=identity_secret(data_dir)
+            )
         return self._sessions
 
     def _api(self, handler: Handler) -> Handler:
@@ -233,8 +243,11 @@ class WidgetInput(InputChannel):
                 return response.empty(204, headers={**API_HEADERS, **PREFLIGHT_HEADERS, **cors})
             try:
                 reply = await handler(request, *args, **kwargs)
-            except RequestError as failure:
-                reply = response.json({"error": failure.message}, failure.status)
+            except InboundError as failure:
+                if failure.status == 413:
+                    reply = _apology(413, failure.message, TOO_LONG_RESPONSE)
+                else:
+                    reply = response.json({"error": failure.message}, failure.status)
             except SQLAlchemyError:
                 logger.exception("widget: the ticket database failed on %s", request.path)
                 reply = response.json({"error": UNAVAILABLE}, 503)
@@ -249,16 +262,30 @@ class WidgetInput(InputChannel):
         """The Rasa agent, or a 503 while the server is still loading its model."""
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or getattr(agent, "tracker_store", None) is None:
-            raise RequestError(503, UNAVAILABLE)
+            raise InboundError(503, UNAVAILABLE)
         return agent
 
     def _sender(self, token: Any) -> str:
         if not token:
-            raise RequestError(401, NO_TOKEN)
+            raise InboundError(401, NO_TOKEN)
         sender = self.sessions.sender(token if isinstance(token, str) else None)
         if sender is None:
-            raise RequestError(403, BAD_TOKEN)
+            raise InboundError(403, BAD_TOKEN)
         return sender
+
+    def _new_session(self, body: dict[str, Any]) -> HTTPResponse:
+        """An anonymous session, or a signed-in customer's when the shop's signature holds."""
+        customer = body.get("customer")
+        if customer is None:
+            token, _ = self.sessions.issue()
+        elif self.sessions.verifies(customer, body.get("customerSignature")):
+            token, _ = self.sessions.issue_for_customer(customer)
+        else:
+            raise InboundError(403, BAD_CUSTOMER)
+        sender = self.sessions.sender(token)
+        assert sender is not None
+        state = handled_by(sender) if customer is not None else NEW_CONVERSATION
+        return response.json({"token": token, "resumed": False, **state})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         widget = Blueprint("relay_widget", __name__)
@@ -281,8 +308,7 @@ class WidgetInput(InputChannel):
             else:
                 token = _body(request).get("token")
             if token is None and request.method == "POST":
-                token, _ = self.sessions.issue()
-                return response.json({"token": token, "resumed": False, **NEW_CONVERSATION})
+                return self._new_session(_body(request))
             sender = self._sender(token)
             return response.json({"token": token, "resumed": True, **handled_by(sender)})
 
@@ -293,12 +319,21 @@ class WidgetInput(InputChannel):
             body = _body(request)
             sender = self._sender(body.get("token"))
             text = _message_text(body)
+            client = f"ip:{request.remote_addr or request.ip}"
+            if not self._floodgate.admits(sender, client):
+                return _apology(429, FLOODED, FLOODED_RESPONSE)
             collector = WidgetCollector()
+            message = UserMessage(
+                text, collector, sender, input_channel=self.name(), metadata={CLIENT_KEY: client}
+            )
             try:
-                await gate.deliver(UserMessage(text, collector, sender, input_channel=self.name()))
+                await gate.deliver(message)
+            except ConversationUnavailable:
+                logger.exception("widget: conversation %s is unavailable", sender)
+                return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             except Exception:
                 logger.exception("widget: could not handle a message of %s", sender)
-                return response.json({"error": UNAVAILABLE}, 503)
+                return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             replies = [bot_message(reply) for reply in collector.messages]
             shaped = [{"from": "bot", **reply} for reply in replies if reply]
             return response.json({"messages": shaped, **handled_by(sender)})
@@ -324,8 +359,8 @@ class WidgetInput(InputChannel):
             """Messages sent after outbox id `after`, and who handles the conversation."""
             sender = self._sender(request.args.get("token"))
             after = request.args.get("after") or "0"
-            if not _is_id(after):
-                raise RequestError(400, BAD_AFTER)
+            if not is_outbox_id(after):
+                raise InboundError(400, BAD_AFTER)
             store = runtime.store()
             pending = store.pull(sender, int(after))
             agents: dict[str, str] = {}
@@ -343,9 +378,11 @@ class WidgetInput(InputChannel):
 
         @widget.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
-            """A demo shop page with the widget embedded."""
+            """A demo shop page with the widget embedded (signed in as `customer`, given the
+            shop's `signature` of their id, as `make run` prints for Maya)."""
             page = (STATIC / "demo.html").read_text(encoding="utf-8")
-            return response.html(page, headers=PAGE_HEADERS)
+            customer, signature = request.args.get("customer"), request.args.get("signature")
+            return response.html(demo_page(page, customer, signature), headers=PAGE_HEADERS)
 
         def asset(name: str) -> Handler:
             async def serve(request: Request) -> HTTPResponse:

@@ -1,76 +1,167 @@
 """Sessions of the website chat widget: signed tokens that name one conversation each.
 
-A token is `<id>.<signature>`: a random id (the conversation is Rasa's sender
-`widget-<id>`) and its HMAC-SHA256 under the widget's secret. Nothing is stored on
-the server, a token survives restarts, and nobody can reach a conversation without
+An anonymous session's token is `<id>.<signature>`: a random id (the conversation
+is `widget-<id>`) and its HMAC-SHA256 under the widget's secret. Nothing is stored
+on the server, a token survives restarts, and nobody reaches a conversation without
 its token: guessing an id is not enough, and signatures are compared in constant time.
+
+A shop whose customer is signed in on its site can tell the widget who they are:
+its backend signs the customer's website id with the identity secret it shares with
+Relay (`customer_signature`), the page passes both to the widget, and the session
+is then `site.<id>.<expiry>.<signature>`, naming conversation `site-<website id>`
+(bot/identity.py): the bot greets them by name and knows their orders. Such tokens
+expire, so a customer who signs out of the shop doesn't stay signed in to the chat.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import logging
 import os
 import re
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+from bot import identity
+from bot.secret_files import generated_secret
 
 logger = logging.getLogger(__name__)
 
 SECRET_ENV = "RELAY_WIDGET_SECRET"
 SECRET_FILE = "widget_secret"
-SENDER_PREFIX = "widget-"
+IDENTITY_SECRET_ENV = "RELAY_WIDGET_IDENTITY_SECRET"
+IDENTITY_SECRET_FILE = "widget_identity_secret"
+SENDER_PREFIX = identity.WIDGET + identity.SEPARATOR
 ID_BYTES = 18
 MIN_SECRET_LENGTH = 16
 # What secrets.token_urlsafe(ID_BYTES) produces: 24 URL-safe characters.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{24}")
-MAX_TOKEN = 128
+CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:@+=-]{1,64}")
+CUSTOMER_TAG = "site"
+CUSTOMER_HOURS = 12
+MAX_TOKEN = 256
+
+
+def _configured_or_generated(value: str | None, path: Path) -> bytes:
+    if value:
+        if len(value) < MIN_SECRET_LENGTH:
+            logger.warning("a widget secret is short; use %d+ characters", 32)
+        return value.encode()
+    return generated_secret(path)
 
 
 def widget_secret(data_dir: Path, configured: str | None = None) -> bytes:
-    """The signing key: `configured`, else RELAY_WIDGET_SECRET, else a random key kept in
-    `data_dir` (generated on first use, readable only by its owner)."""
-    value = configured or os.environ.get(SECRET_ENV)
-    if value:
-        if len(value) < MIN_SECRET_LENGTH:
-            logger.warning("the widget's session secret is short; use %d+ characters", 32)
-        return value.encode()
-    path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    generated = secrets.token_urlsafe(32).encode()
-    path.write_bytes(generated)
-    path.chmod(0o600)
-    return generated
+    """The signing key of sessions: `configured`, else RELAY_WIDGET_SECRET, else a random
+    key kept in `data_dir` (generated on first use, readable only by its owner)."""
+    return _configured_or_generated(
+        configured or os.environ.get(SECRET_ENV), data_dir / SECRET_FILE
+    )
+
+
+def identity_secret(data_dir: Path, configured: str | None = None) -> bytes:
+    """The key a shop's backend signs its customers' ids with (RELAY_WIDGET_IDENTITY_SECRET,
+    else one generated into `data_dir`, which the demo page uses)."""
+    value = configured or os.environ.get(IDENTITY_SECRET_ENV)
+    return _configured_or_generated(value, data_dir / IDENTITY_SECRET_FILE)
+
+
+def customer_signature(secret: bytes, website_id: str) -> str:
+    """What a shop's backend computes for a signed-in customer: hex HMAC-SHA256 of their id."""
+    return hmac.new(secret, website_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
 
 
 class Sessions:
-    """Issues widget sessions and tells which conversation a token belongs to."""
+    """Issues widget sessions and tells which conversation a token belongs to.
 
-    def __init__(self, secret: bytes) -> None:
+    Args:
+        secret: The key sessions are signed with (Relay's own, never the shop's).
+        identity: The key the shop signs its customers' ids with; None turns that off.
+        clock: Seconds since the epoch (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        secret: bytes,
+        identity: bytes | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not secret:
             raise ValueError("the widget's session secret must not be empty")
         self._secret = secret
+        self._identity = identity
+        self._clock = clock
 
-    def _sign(self, session_id: str) -> str:
-        digest = hmac.new(self._secret, session_id.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
 
     def issue(self) -> tuple[str, str]:
-        """A new session: (token, Rasa sender id)."""
+        """A new anonymous session: (token, conversation id)."""
         session_id = secrets.token_urlsafe(ID_BYTES)
         return f"{session_id}.{self._sign(session_id)}", SENDER_PREFIX + session_id
 
+    def verifies(self, website_id: object, signature: object) -> bool:
+        """Whether the shop signed `website_id` (constant time; False when not configured)."""
+        if self._identity is None or not isinstance(website_id, str):
+            return False
+        if not isinstance(signature, str) or not CUSTOMER_ID.fullmatch(website_id):
+            return False
+        expected = customer_signature(self._identity, website_id)
+        return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
+
+    @property
+    def identifies_customers(self) -> bool:
+        return self._identity is not None
+
+    def issue_for_customer(self, website_id: str) -> tuple[str, str]:
+        """A session of a customer the shop vouched for (check `verifies` first)."""
+        if not CUSTOMER_ID.fullmatch(website_id):
+            raise ValueError(f"{website_id!r} is not a customer id")
+        expiry = int(self._clock() + CUSTOMER_HOURS * 3600)
+        body = f"{CUSTOMER_TAG}.{_b64(website_id.encode())}.{expiry}"
+        return f"{body}.{self._sign(body)}", identity.conversation_id(identity.SITE, website_id)
+
     def sender(self, token: str | None) -> str | None:
-        """The Rasa sender id of a valid token; None for a missing, malformed or forged one."""
+        """The conversation of a valid token; None for a missing, malformed, forged or
+        expired one."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN:
             return None
-        session_id, _, signature = token.partition(".")
-        if not ID_PATTERN.fullmatch(session_id):
+        parts = token.split(".")
+        if len(parts) == 2 and ID_PATTERN.fullmatch(parts[0]):
+            if hmac.compare_digest(self._sign(parts[0]).encode(), parts[1].encode()):
+                return SENDER_PREFIX + parts[0]
             return None
-        if not hmac.compare_digest(self._sign(session_id).encode(), signature.encode()):
+        if len(parts) == 4 and parts[0] == CUSTOMER_TAG:
+            return self._customer_sender(parts)
+        return None
+
+    def _customer_sender(self, parts: list[str]) -> str | None:
+        tag, encoded, expiry, signature = parts
+        body = f"{tag}.{encoded}.{expiry}"
+        if not hmac.compare_digest(self._sign(body).encode(), signature.encode()):
             return None
-        return SENDER_PREFIX + session_id
+        if not expiry.isdigit() or int(expiry) < self._clock():
+            return None
+        raw = _unb64(encoded)
+        try:
+            website_id = raw.decode() if raw is not None else ""
+        except UnicodeDecodeError:
+            return None
+        if not CUSTOMER_ID.fullmatch(website_id):
+            return None
+        return identity.conversation_id(identity.SITE, website_id)

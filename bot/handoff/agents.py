@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.secret_files import write_secret
 from bot.settings import load_settings
 
 N, R, P = 2**14, 8, 1
@@ -95,19 +96,16 @@ def load_agents(path: Path) -> dict[str, Agent]:
 
 
 def save_agents(path: Path, agents: dict[str, Agent]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "agents": [
             {"username": a.username, "name": a.name, "password": a.password_hash}
             for a in agents.values()
         ]
     }
-    path.write_text(
-        "# Relay console agents (python -m bot.handoff.agents add USERNAME)\n"
-        + yaml.safe_dump(data, sort_keys=False),
-        encoding="utf-8",
+    text = "# Relay console agents (python -m bot.handoff.agents add USERNAME)\n" + yaml.safe_dump(
+        data, sort_keys=False
     )
-    path.chmod(0o600)
+    write_secret(path, text.encode("utf-8"))
 
 
 def add_agent(path: Path, username: str, name: str, password: str) -> Agent:
@@ -127,8 +125,7 @@ def ensure_admin(path: Path, data_dir: Path) -> Path | None:
     password = secrets.token_urlsafe(12)
     add_agent(path, "admin", "Admin", password)
     secret_file = data_dir / ADMIN_PASSWORD_FILE
-    secret_file.write_text(password + "\n", encoding="utf-8")
-    secret_file.chmod(0o600)
+    write_secret(secret_file, (password + "\n").encode("utf-8"))
     return secret_file
 
 

@@ -12,10 +12,11 @@ import base64
 import hashlib
 import hmac
 import os
-import secrets
 import time
 from collections import defaultdict, deque
 from pathlib import Path
+
+from bot.secret_files import generated_secret
 
 TOKEN_HOURS = 12
 SECRET_FILE = "console_secret"
@@ -27,14 +28,7 @@ def console_secret(data_dir: Path) -> bytes:
     configured = os.environ.get("RELAY_CONSOLE_SECRET")
     if configured:
         return configured.encode()
-    path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32).encode()
-    path.write_bytes(value)
-    path.chmod(0o600)
-    return value
+    return generated_secret(data_dir / SECRET_FILE)
 
 
 class Tokens:

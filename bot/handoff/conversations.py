@@ -22,9 +22,25 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from bot import identity
 from bot.handoff.context import AGENT_KEY
 
 LISTEN = "action_listen"
+# The channel that reaches each namespace's conversations (see bot/identity.py).
+CHANNELS = {identity.TELEGRAM: "relay_telegram", identity.WIDGET: "widget", identity.REST: "rest"}
+# A signed-in shop customer writes on the widget or through the shop's backend (REST):
+# both keep later messages in the same outbox, so either one reaches them.
+OUTBOX_CHANNELS = ("widget", "rest")
+
+
+def channel_for(conversation_id: str, latest: str | None) -> str | None:
+    """The name of the channel whose output reaches `conversation_id`."""
+    found = identity.address(conversation_id)
+    if found is None:
+        return None
+    if found.namespace == identity.SITE:
+        return latest if latest in OUTBOX_CHANNELS else "rest"
+    return CHANNELS[found.namespace]
 
 
 class Conversations:
@@ -38,8 +54,12 @@ class Conversations:
         return self._app.ctx.agent
 
     def output_channel(self, tracker: DialogueStateTracker) -> OutputChannel:
-        """The output channel of the channel the customer last wrote on."""
-        name = tracker.get_latest_input_channel()
+        """The output channel of the channel that owns the conversation.
+
+        The conversation id's namespace says which channel that is (bot/identity.py),
+        never the channel a message last came from: replies can't be diverted.
+        """
+        name = channel_for(tracker.sender_id, tracker.get_latest_input_channel())
         for channel in getattr(self._app.ctx, "input_channels", None) or []:
             if channel.name() == name:
                 output = channel.get_output_channel()

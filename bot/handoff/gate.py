@@ -1,9 +1,14 @@
 """What a Relay channel does with a message before Rasa handles it.
 
-While a conversation waits for a person, Rasa keeps the bot paused and only
-records what the customer says (the agent reads it). If the customer says
-"never mind" before an agent has claimed the case, the gate withdraws the ticket
-and resumes the bot, so the message is answered by the bot's `nevermind` rule.
+- A payload (`/intent{...}`) counts only if the bot offered it as a button
+  (bot/channels/payloads.py): a customer can't type `/restart` to wake a paused
+  conversation or `/inform{...}` to set slots.
+- While a conversation waits for a person, Rasa keeps the bot paused and only
+  records what the customer says (the agent reads it). If the customer says
+  "never mind" before an agent has claimed the case, the gate withdraws the ticket
+  and resumes the bot, so the message is answered by the bot's `nevermind` rule.
+- A conversation that can't be read raises `ConversationUnavailable`, never an
+  answer as if the customer were new.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from bot.channels.payloads import customer_text, offered
 from bot.handoff import runtime
 from bot.handoff.conversations import Conversations
 
@@ -22,6 +29,14 @@ logger = logging.getLogger(__name__)
 
 NEVERMIND = "nevermind"
 MIN_CONFIDENCE = 0.5
+
+
+class ConversationUnavailable(Exception):
+    """The conversation could not be read or saved, so the message was not handled.
+
+    Channels answer with an apology and a status the client retries on (Telegram
+    re-delivers an update that was not acknowledged), so nothing is lost.
+    """
 
 
 class Gate:
@@ -38,8 +53,25 @@ class Gate:
         intent = parsed.get("intent") or {}
         return intent.get("name") == NEVERMIND and intent.get("confidence", 0) >= MIN_CONFIDENCE
 
+    async def _tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        assert self.app is not None
+        agent = getattr(self.app.ctx, "agent", None)
+        if agent is None or getattr(agent, "tracker_store", None) is None:
+            raise ConversationUnavailable("the assistant is still starting")
+        try:
+            tracker: DialogueStateTracker | None = await agent.tracker_store.retrieve(sender_id)
+        except Exception as error:
+            raise ConversationUnavailable(f"conversation {sender_id} unreadable") from error
+        return tracker
+
     async def deliver(self, message: UserMessage) -> Any:
-        if self.app is not None and message.sender_id and message.text:
+        """Passes a customer's message to Rasa, after the checks in the module docstring."""
+        if self.app is None or not message.sender_id:
+            return await self._on_new_message(message)
+        tracker = await self._tracker(message.sender_id)
+        if message.text:
+            message.text = customer_text(message.text, offered(tracker.events if tracker else []))
+        if tracker is not None and tracker.is_paused() and message.text:
             try:
                 await self._maybe_withdraw(message)
             except Exception:  # the customer's message must never be lost
@@ -49,8 +81,6 @@ class Gate:
     async def _maybe_withdraw(self, message: UserMessage) -> None:
         assert self.app is not None
         conversations = Conversations(self.app)
-        if not await conversations.is_paused(message.sender_id):
-            return
         ticket = runtime.store().open_for(message.sender_id)
         if ticket is None:
             # Paused with no open ticket (closed while the server was down): never stay mute.

@@ -140,3 +140,18 @@ class Subscription(Base):
     monthly_price = Column(Money(), nullable=False)
 
     customer = relationship("Customer", back_populates="subscriptions")
+
+
+class LookupAttempt(Base):
+    """A visitor's look-up of an order (or a wrong email for one), counted against guessing.
+
+    `key` names who tried: `conversation:<id>` or `client:<address or user>`; `subject`
+    what they tried (an order number, a digest of an email), so a repeat isn't counted.
+    """
+
+    __tablename__ = "shop_lookup_attempts"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(300), nullable=False, index=True)
+    subject = Column(String(80), nullable=False, default="")
+    created_at = Column(DateTime, nullable=False, index=True)

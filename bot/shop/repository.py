@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, or_
+from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.identity import CustomerLink
 from bot.shop.models import (
     Base,
     Customer,
@@ -138,14 +139,11 @@ class ShopRepository:
 
     # Customers
 
-    def customer_by_sender(self, sender_id: str) -> CustomerView | None:
-        """The customer whose website or Telegram id is `sender_id`, if any."""
+    def customer_by_link(self, link: CustomerLink) -> CustomerView | None:
+        """The customer a channel proved (their Telegram or website id), if any."""
+        column = Customer.telegram_id if link.key == "telegram_id" else Customer.website_id
         with self._transaction() as session:
-            row = (
-                session.query(Customer)
-                .filter(or_(Customer.website_id == sender_id, Customer.telegram_id == sender_id))
-                .first()
-            )
+            row = session.query(Customer).filter(column == link.value).first()
             return _customer(row) if row else None
 
     def customer_by_email(self, email: str) -> CustomerView | None:

@@ -10,9 +10,11 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bot.channels.widget_session import customer_signature, identity_secret
 from bot.handoff.agents import ensure_admin
 from bot.settings import load_settings
 from bot.tools.services import (
@@ -24,6 +26,7 @@ from bot.tools.services import (
 )
 
 STARTUP_SECONDS = 180
+DEMO_CUSTOMER = "web-maya"  # Maya Patel's website id in the demo shop's data
 
 
 def wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], seconds: float) -> bool:
@@ -49,6 +52,12 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def signed_in_demo(data_dir: Path, website_id: str = DEMO_CUSTOMER) -> str:
+    """The demo page's query for a signed-in customer, signed as a shop's backend would."""
+    signature = customer_signature(identity_secret(data_dir), website_id)
+    return urllib.parse.urlencode({"customer": website_id, "signature": signature})
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -83,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
             print("Relay did not start; see the log lines above.", file=sys.stderr)
             stop(processes)
             return 1
+        demo = f"http://localhost:{ports.rasa}/webhooks/widget/demo"
         print(
             "\nRelay is running.\n"
-            f"  Chat in your browser:  http://localhost:{ports.rasa}/webhooks/chat/\n"
-            f"  Widget on a demo shop: http://localhost:{ports.rasa}/webhooks/widget/demo\n"
+            f"  Chat on a demo shop:   {demo}\n"
+            f"  ... signed in as Maya: {demo}?{signed_in_demo(settings.data_dir)}\n"
+            "    (the shop's backend signs a customer's id, as in the README's widget section)\n"
             f"  REST channel:          http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
             f"  Agent console:         http://localhost:{ports.rasa}/console/ "
             f"(agents in {settings.agents_file}; add one with `make agent`)\n"

@@ -4,14 +4,23 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.secret_files import generated_secret
 from bot.settings import ROOT
 
 TOKEN_FILE_NAME = "api_token"
+# credentials.yml names these; Rasa refuses unset variables, and empty ones leave the
+# Telegram channel off and the REST channel's callers anonymous.
+CHANNEL_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_BASE_URL",
+    "RELAY_REST_TOKEN",
+    "RELAY_REST_SENDERS_ARE_CUSTOMERS",
+)
 
 
 @dataclass(frozen=True)
@@ -25,14 +34,7 @@ def api_token(data_dir: Path) -> str:
     token = os.environ.get("RELAY_API_TOKEN")
     if token:
         return token
-    path = data_dir / TOKEN_FILE_NAME
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    path.write_text(token, encoding="utf-8")
-    path.chmod(0o600)
-    return token
+    return generated_secret(data_dir / TOKEN_FILE_NAME).decode()
 
 
 def environment(
@@ -55,11 +57,7 @@ def environment(
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONPATH": str(ROOT),
-        # credentials.yml names these; Rasa refuses unset variables, and empty ones
-        # leave the Telegram channel off.
-        "TELEGRAM_BOT_TOKEN": "",
-        "TELEGRAM_WEBHOOK_SECRET": "",
-        "TELEGRAM_BASE_URL": "",
+        **dict.fromkeys(CHANNEL_VARIABLES, ""),
     }
     for key, value in defaults.items():
         env.setdefault(key, value)

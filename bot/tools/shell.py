@@ -18,7 +18,11 @@ from bot.tools.services import Ports, action_server_command, environment, rasa_b
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/relay.tar.gz"))
-    parser.add_argument("--sender", default="shell", help="conversation id; try web-maya")
+    parser.add_argument(
+        "--sender",
+        default="shell",
+        help="conversation id; try site-web-maya (Maya, signed in on the shop's site)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     ports = Ports()

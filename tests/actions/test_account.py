@@ -38,13 +38,23 @@ def test_customer_is_identified_by_channel_id_first(shop_db, tracker):
     assert found.name == "Maya Patel"
 
 
-def test_customer_is_identified_by_account_email(shop_db, tracker):
-    assert identified_customer(tracker({"email": " Sofia.Rossi@example.com"})).name == "Sofia Rossi"
+def test_a_visitor_is_identified_by_an_order_and_its_email(shop_db, tracker):
+    proved = tracker({"order_id": "100240", "email": " Sofia.Rossi@example.com"})
+    assert identified_customer(proved).name == "Sofia Rossi"
 
 
-@pytest.mark.parametrize("email", [None, "nobody@example.com", "not-an-email"])
-def test_no_customer_without_a_known_id_or_email(shop_db, tracker, email):
-    assert identified_customer(tracker({"email": email})) is None
+@pytest.mark.parametrize(
+    "slots",
+    [
+        {"email": "sofia.rossi@example.com"},  # an email alone is easy to come by
+        {"order_id": "100240"},
+        {"order_id": "100240", "email": "maya.patel@example.com"},
+        {"email": None},
+        {"email": "not-an-email"},
+    ],
+)
+def test_no_customer_without_a_known_id_or_a_proved_order(shop_db, tracker, slots):
+    assert identified_customer(tracker(slots)) is None
 
 
 def test_account_forms_must_be_named():
@@ -53,23 +63,29 @@ def test_account_forms_must_be_named():
     assert ValidateLoyaltyForm().name() == "validate_loyalty_form"
 
 
-def test_known_customer_is_not_asked_for_an_email(shop_db, tracker, dispatcher, domain):
+def test_a_known_customer_is_asked_nothing_and_a_visitor_for_an_order_first(
+    shop_db, tracker, dispatcher, domain
+):
     form = ValidateLoyaltyForm()
     known = tracker({"customer_id": customer_id("maya.patel@example.com")})
     assert asyncio.run(form.required_slots(["email"], dispatcher, known, domain)) == []
-    assert asyncio.run(form.required_slots(["email"], dispatcher, tracker(), domain)) == ["email"]
+    visitor = asyncio.run(form.required_slots(["email"], dispatcher, tracker(), domain))
+    assert visitor == ["order_id", "email"]
 
 
-def test_account_email_must_belong_to_a_customer(shop_db, tracker, dispatcher, domain, chosen):
+def test_the_account_email_must_be_the_orders(shop_db, tracker, dispatcher, domain, chosen):
     form = ValidateLoyaltyForm()
-    assert form.validate_email("AISHA.KHAN@example.com", dispatcher, tracker(), domain) == {
+    on_order = tracker({"order_id": "100212"})
+    assert form.validate_order_id("100212", dispatcher, tracker(), domain) == {"order_id": "100212"}
+    assert form.validate_email("AISHA.KHAN@example.com", dispatcher, on_order, domain) == {
         "email": "aisha.khan@example.com"
     }
-    assert form.validate_email("ghost@example.com", dispatcher, tracker(), domain) == {
+    # Another customer's address, even a real one, is not this order's.
+    assert form.validate_email("maya.patel@example.com", dispatcher, on_order, domain) == {
         "email": None
     }
-    assert form.validate_email("ghost", dispatcher, tracker(), domain) == {"email": None}
-    assert chosen(dispatcher) == ["utter_email_unknown", "utter_invalid_email"]
+    assert form.validate_email("ghost", dispatcher, on_order, domain) == {"email": None}
+    assert chosen(dispatcher) == ["utter_email_mismatch", "utter_invalid_email"]
 
 
 def test_reset_password_points_to_the_reset_page(shop_db, tracker, dispatcher, domain, chosen):
@@ -103,17 +119,18 @@ def test_known_customer_hears_their_balance_then_the_rules(
 
 
 @pytest.mark.parametrize(
-    ("email", "points", "value"),
+    ("order_id", "email", "points", "value"),
     [
-        ("sofia.rossi@example.com", 2300, "£20.00"),
-        ("tom.becker@example.org", 80, "£0.00"),
-        ("liam.oconnor@example.net", 0, "£0.00"),
+        ("100240", "sofia.rossi@example.com", 2300, "£20.00"),
+        ("100150", "tom.becker@example.org", 80, "£0.00"),
+        ("100233", "liam.oconnor@example.net", 0, "£0.00"),
     ],
 )
 def test_points_are_worth_whole_redemption_steps(
-    shop_db, tracker, dispatcher, domain, email, points, value
+    shop_db, tracker, dispatcher, domain, order_id, email, points, value
 ):
-    run(ActionLoyaltyPoints(), dispatcher, tracker({"email": email}), domain)
+    proved = tracker({"order_id": order_id, "email": email})
+    run(ActionLoyaltyPoints(), dispatcher, proved, domain)
 
     balance = dispatcher.messages[0]
     assert (balance["points"], balance["value"]) == (points, value)

@@ -142,11 +142,23 @@ def test_unknown_customer_may_name_any_order(shop_db, tracker, dispatcher, domai
     assert result == {"order_id": "100150"}
 
 
-def test_email_given_for_another_order_is_forgotten(shop_db, tracker, dispatcher, domain):
-    result = CancelLikeForm().validate_order_id(
-        "100150", dispatcher, tracker({"email": "maya.patel@example.com"}), domain
-    )
+def test_email_given_for_another_order_is_forgotten_and_counted_as_a_guess(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    visitor = tracker({"email": "maya.patel@example.com"})
+    result = CancelLikeForm().validate_order_id("100150", dispatcher, visitor, domain)
     assert result == {"order_id": "100150", "email": None}
+    assert chosen(dispatcher) == ["utter_email_mismatch"]
+
+
+def test_a_known_customers_other_email_is_forgotten_quietly(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    tom = shop.repository().order("100150").customer_id
+    known = tracker({"customer_id": tom, "email": "maya.patel@example.com"})
+    result = CancelLikeForm().validate_order_id("100150", dispatcher, known, domain)
+    assert result == {"order_id": "100150", "email": None}
+    assert chosen(dispatcher) == []
 
 
 def test_email_of_the_orders_owner_is_kept(shop_db, tracker, dispatcher, domain):

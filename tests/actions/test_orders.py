@@ -72,6 +72,12 @@ def test_ask_order_id_offers_a_known_customers_recent_orders_newest_first(
 # --- Order status ---
 
 
+def owner(order_id: str) -> dict[str, str]:
+    """Slots of a conversation that proved the order with its email."""
+    order = shop.repository().order(order_id.lstrip("#"))
+    return {"order_id": order_id, "email": order.customer_email}
+
+
 def test_order_status_form_only_needs_the_order_number(shop_db, tracker, dispatcher, domain):
     form = ValidateOrderStatusForm()
     slots = asyncio.run(
@@ -84,7 +90,7 @@ def test_order_status_form_only_needs_the_order_number(shop_db, tracker, dispatc
 def test_shipped_order_status_gives_carrier_tracking_number_and_date(
     shop_db, tracker, dispatcher, domain, chosen
 ):
-    events = run(ActionCheckOrderStatus(), dispatcher, tracker({"order_id": "100231"}), domain)
+    events = run(ActionCheckOrderStatus(), dispatcher, tracker(owner("100231")), domain)
 
     assert events == []
     assert chosen(dispatcher) == ["utter_order_shipped"]
@@ -99,14 +105,14 @@ def test_shipped_order_status_gives_carrier_tracking_number_and_date(
 
 
 def test_order_number_with_hash_is_understood(shop_db, tracker, dispatcher, domain, chosen):
-    run(ActionCheckOrderStatus(), dispatcher, tracker({"order_id": "#100231"}), domain)
+    run(ActionCheckOrderStatus(), dispatcher, tracker(owner("#100231")), domain)
     assert chosen(dispatcher) == ["utter_order_shipped"]
 
 
 def test_parcel_past_its_expected_day_is_reported_late(
     shop_db, tracker, dispatcher, domain, chosen
 ):
-    run(ActionCheckOrderStatus(), dispatcher, tracker({"order_id": "100233"}), domain)
+    run(ActionCheckOrderStatus(), dispatcher, tracker(owner("100233")), domain)
 
     assert chosen(dispatcher) == ["utter_order_late"]
     assert dispatcher.messages[0]["expected"] == "Sunday 22 November"
@@ -118,7 +124,7 @@ def test_shipped_order_becomes_late_after_its_expected_day(
     shop_db, at_time, tracker, dispatcher, domain, chosen
 ):
     at_time("2026-11-26T10:00:00")
-    run(ActionCheckOrderStatus(), dispatcher, tracker({"order_id": "100231"}), domain)
+    run(ActionCheckOrderStatus(), dispatcher, tracker(owner("100231")), domain)
     assert chosen(dispatcher) == ["utter_order_late"]
 
 
@@ -137,11 +143,56 @@ def test_shipped_order_becomes_late_after_its_expected_day(
 def test_order_status_by_state(
     shop_db, tracker, dispatcher, domain, chosen, order_id, response, filled
 ):
-    run(ActionCheckOrderStatus(), dispatcher, tracker({"order_id": order_id}), domain)
+    run(ActionCheckOrderStatus(), dispatcher, tracker(owner(order_id)), domain)
 
     assert chosen(dispatcher) == [response]
     assert filled.items() <= dispatcher.messages[0].items()
     assert order_id in said(domain, dispatcher)[0]
+
+
+@pytest.mark.parametrize(
+    ("order_id", "status"),
+    [
+        ("100231", "shipped"),
+        ("100233", "late"),
+        ("100245", "processing"),
+        ("100198", "delivered"),
+        ("100187", "cancelled"),
+    ],
+)
+def test_a_visitor_hears_the_status_only(
+    shop_db, tracker, dispatcher, domain, chosen, order_id, status
+):
+    assert run(ActionCheckOrderStatus(), dispatcher, tracker({"order_id": order_id}), domain) == []
+    assert chosen(dispatcher) == [f"utter_order_{status}_public"]
+    assert dispatcher.messages[0]["order_id"] == order_id
+    [text] = said(domain, dispatcher)
+    order = shop.repository().order(order_id)
+    for private in (order.carrier, order.tracking_number, *(i.product for i in order.items)):
+        assert not private or private not in text
+
+
+def test_a_wrong_email_for_the_order_is_counted_and_forgotten(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    guess = tracker({"order_id": "100231", "email": "tom.becker@example.org"})
+    events = run(ActionCheckOrderStatus(), dispatcher, guess, domain)
+    assert events == [SlotSet("email", None)]
+    assert chosen(dispatcher) == ["utter_email_mismatch"]
+    assert shop.lookup_limits().exhausted("test-user", None) is False
+
+
+def test_the_owner_known_by_their_channel_hears_everything(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    maya = shop.repository().order("100231").customer_id
+    run(
+        ActionCheckOrderStatus(),
+        dispatcher,
+        tracker({"order_id": "100231", "customer_id": maya}),
+        domain,
+    )
+    assert chosen(dispatcher) == ["utter_order_shipped"]
 
 
 @pytest.mark.parametrize("order_id", [None, "999999", "not a number"])

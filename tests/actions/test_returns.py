@@ -352,16 +352,31 @@ def test_start_return_without_an_order_only_resets(shop_db, tracker, dispatcher,
 
 
 def _refund(tracker, dispatcher, domain, order_id):
-    return run(ActionCheckRefundStatus(), dispatcher, tracker({"order_id": order_id}), domain)
+    """The refund action in a conversation that proved the order with its email."""
+    order = shop.repository().order(order_id) if order_id else None
+    slots = {"order_id": order_id, "email": order.customer_email if order else None}
+    return run(ActionCheckRefundStatus(), dispatcher, tracker(slots), domain)
 
 
-def test_refund_status_form_only_needs_the_order(shop_db, tracker, dispatcher, domain):
+def test_refund_status_needs_the_orders_email_from_a_visitor(shop_db, tracker, dispatcher, domain):
     form = ValidateRefundStatusForm()
     assert form.name() == "validate_refund_status_form"
-    slots = asyncio.run(
-        form.required_slots(["order_id"], dispatcher, tracker({"order_id": "100212"}), domain)
-    )
-    assert slots == ["order_id"]
+
+    def required(slots):
+        return asyncio.run(form.required_slots(["order_id"], dispatcher, tracker(slots), domain))
+
+    assert required({"order_id": "100212"}) == ["order_id", "email"]
+    assert required({"order_id": "100212", "email": "aisha.khan@example.com"}) == ["order_id"]
+    aisha = shop.repository().order("100212").customer_id
+    assert required({"order_id": "100212", "customer_id": aisha}) == ["order_id"]
+
+
+def test_a_visitor_who_did_not_prove_the_order_hears_no_refund(
+    shop_db, tracker, dispatcher, domain
+):
+    unproved = tracker({"order_id": "100212", "email": "tom.becker@example.org"})
+    assert run(ActionCheckRefundStatus(), dispatcher, unproved, domain) == []
+    assert dispatcher.messages == []
 
 
 def test_refund_being_processed(shop_db, tracker, dispatcher, domain, chosen):

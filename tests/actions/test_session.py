@@ -20,7 +20,7 @@ def maya_id() -> int:
     return shop.repository().customer_by_email("maya.patel@example.com").id
 
 
-@pytest.mark.parametrize("sender_id", ["web-maya", "1001"])  # website and Telegram ids
+@pytest.mark.parametrize("sender_id", ["site-web-maya", "telegram-1001"])
 def test_session_start_recognises_a_known_customer(shop_db, tracker, dispatcher, domain, sender_id):
     events = run(ActionSessionStart(), dispatcher, tracker(sender_id=sender_id), domain)
 
@@ -33,8 +33,23 @@ def test_session_start_recognises_a_known_customer(shop_db, tracker, dispatcher,
     assert dispatcher.messages == []
 
 
-def test_session_start_for_an_unknown_sender(shop_db, tracker, dispatcher, domain):
-    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-stranger"), domain)
+@pytest.mark.parametrize(
+    "sender_id",
+    [
+        "site-web-stranger",
+        "rest-1001",  # Maya's Telegram id, typed on the REST channel
+        "rest-web-maya",  # her website id, from a REST caller the shop did not vouch for
+        "widget-web-maya",
+        "1001",  # outside every channel's namespace
+        "web-maya",
+        "telegram--1001",  # a group chat is nobody's identity
+        "telegram-web-maya",
+    ],
+)
+def test_session_start_recognises_nobody_without_the_channels_proof(
+    shop_db, tracker, dispatcher, domain, sender_id
+):
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id=sender_id), domain)
     assert events == [SessionStarted(), ActionExecuted("action_listen")]
 
 
@@ -61,7 +76,9 @@ def test_session_start_carries_over_slots_but_not_identity(shop_db, tracker, dis
 def test_known_sender_replaces_a_previous_identity(shop_db, tracker, dispatcher, domain):
     previous = {"customer_id": 99, "customer_name": "Someone", "city": "London"}
 
-    events = run(ActionSessionStart(), dispatcher, tracker(previous, sender_id="web-maya"), domain)
+    events = run(
+        ActionSessionStart(), dispatcher, tracker(previous, sender_id="site-web-maya"), domain
+    )
 
     assert events == [
         SessionStarted(),
@@ -73,7 +90,7 @@ def test_known_sender_replaces_a_previous_identity(shop_db, tracker, dispatcher,
 
 
 class BrokenRepository:
-    def customer_by_sender(self, sender_id):
+    def customer_by_link(self, link):
         raise OperationalError("SELECT ...", {}, Exception("database is locked"))
 
     def open_for(self, sender_id):
@@ -84,7 +101,7 @@ def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispa
     monkeypatch.setattr(shop, "repository", BrokenRepository)
     monkeypatch.setattr(shop, "tickets", BrokenRepository)
 
-    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="web-maya"), domain)
+    events = run(ActionSessionStart(), dispatcher, tracker(sender_id="site-web-maya"), domain)
 
     assert events == [SessionStarted(), ActionExecuted("action_listen")]
 
@@ -145,7 +162,7 @@ def test_an_unknown_customer_is_named_from_the_channel_metadata(
     shop_db, tracker, dispatcher, domain
 ):
     metadata = {"first_name": "  Zoe ", "language_code": "en"}
-    start = tracker(sender_id="555", slots={"session_started_metadata": metadata})
+    start = tracker(sender_id="telegram-555", slots={"session_started_metadata": metadata})
     events = run(ActionSessionStart(), dispatcher, start, domain)
     assert SlotSet("customer_name", "Zoe") in events
     assert all(event.get("name") != "customer_id" for event in events)
@@ -153,6 +170,6 @@ def test_an_unknown_customer_is_named_from_the_channel_metadata(
 
 def test_a_known_customer_keeps_the_name_on_their_account(shop_db, tracker, dispatcher, domain):
     metadata = {"first_name": "Telegram Nickname"}
-    start = tracker(sender_id="1001", slots={"session_started_metadata": metadata})
+    start = tracker(sender_id="telegram-1001", slots={"session_started_metadata": metadata})
     events = run(ActionSessionStart(), dispatcher, start, domain)
     assert SlotSet("customer_name", "Maya") in events

@@ -53,7 +53,8 @@ def test_subscription_form_skips_the_email_for_a_known_customer(
     assert asyncio.run(form.required_slots(slots, dispatcher, known, domain)) == [
         "subscription_action"
     ]
-    assert asyncio.run(form.required_slots(slots, dispatcher, tracker(), domain)) == slots
+    visitor = asyncio.run(form.required_slots(slots, dispatcher, tracker(), domain))
+    assert visitor == ["order_id", *slots]  # a visitor proves the account with an order
 
 
 @pytest.mark.parametrize("action", [None, "renew"])
@@ -145,14 +146,26 @@ def test_request_that_changes_nothing(
     assert subscription_of(email) == before
 
 
-def test_customer_identified_by_email_can_manage_their_subscription(
+def test_a_visitor_who_proved_an_order_can_manage_their_subscription(
     shop_db, tracker, dispatcher, domain, chosen
 ):
-    slots = {"email": SOFIA, "subscription_action": "resume"}
+    slots = {"order_id": "100240", "email": SOFIA, "subscription_action": "resume"}
     run(ActionManageSubscription(), dispatcher, tracker(slots), domain)
 
     assert chosen(dispatcher) == ["utter_subscription_resumed"]
     assert subscription_of(SOFIA).status == "active"
+
+
+def test_an_email_alone_changes_nobodys_subscription(shop_db, tracker, dispatcher, domain, chosen):
+    before = subscription_of(SOFIA)
+    run(
+        ActionManageSubscription(),
+        dispatcher,
+        tracker({"email": SOFIA, "subscription_action": "cancel"}),
+        domain,
+    )
+    assert chosen(dispatcher) == ["utter_subscription_none"]
+    assert subscription_of(SOFIA) == before
 
 
 def test_customer_without_a_subscription_is_told_how_to_start_one(

@@ -6,15 +6,18 @@ import pytest
 
 from actions import shop
 from actions.verification import (
-    check_email_for_account,
     check_email_for_order,
     check_order_id,
+    client_of,
     current_order,
     is_verified_for,
     known_customer_id,
     normalise_email,
     normalise_order_id,
+    verified_customer_id,
 )
+from bot.channels.inbound import CLIENT_KEY
+from bot.shop.lookup_limits import Limits
 
 
 @pytest.mark.parametrize(
@@ -120,10 +123,76 @@ def test_check_email_for_order_without_an_order_accepts_any_valid_email(
     assert result == {"email": "someone@example.com"}
 
 
-def test_check_email_for_account(shop_db, tracker, dispatcher, chosen):
-    assert check_email_for_account("SOFIA.ROSSI@example.com", dispatcher, tracker()) == {
-        "email": "sofia.rossi@example.com"
+def test_a_visitor_is_the_customer_of_an_order_they_proved(shop_db, tracker):
+    maya = shop.repository().order("100231").customer_id
+    assert verified_customer_id(tracker({"customer_id": 7})) == 7
+    proved = tracker({"order_id": "100231", "email": "maya.patel@example.com"})
+    assert verified_customer_id(proved) == maya
+    assert verified_customer_id(tracker({"order_id": "100231", "email": "x@example.com"})) is None
+    # An email alone (easy to come by) proves nothing.
+    assert verified_customer_id(tracker({"email": "maya.patel@example.com"})) is None
+
+
+def with_client(tracker, client, **slots):
+    built = tracker(slots)
+    built.latest_message["metadata"] = {CLIENT_KEY: client}
+    return built
+
+
+def test_the_client_comes_from_the_channels_metadata(tracker):
+    assert client_of(with_client(tracker, "ip:10.0.0.7")) == "ip:10.0.0.7"
+    assert client_of(tracker()) is None
+
+
+@pytest.fixture
+def tight_limits(shop_db, monkeypatch):
+    limits = shop.lookup_limits()
+    monkeypatch.setattr(limits, "limits", Limits(per_conversation=3, per_client=5))
+    return limits
+
+
+def test_a_visitor_trying_order_numbers_is_stopped(tight_limits, tracker, dispatcher, chosen):
+    visitor = with_client(tracker, "ip:10.0.0.7")
+    for guess in ("100230", "100231", "100232"):
+        check_order_id(guess, dispatcher, visitor)
+    stopped = check_order_id("100233", dispatcher, visitor)
+    assert stopped == {"order_id": None, "requested_slot": None}  # the form ends
+    assert chosen(dispatcher)[-1] == "utter_too_many_lookups"
+
+
+def test_new_conversations_from_the_same_client_are_stopped_too(
+    tight_limits, tracker, dispatcher, chosen
+):
+    for number in range(5):
+        visitor = with_client(tracker, "ip:10.0.0.7")
+        visitor.sender_id = f"rest-visitor-{number}"
+        check_order_id(f"10030{number}", dispatcher, visitor)
+    other = with_client(tracker, "ip:10.0.0.7")
+    other.sender_id = "rest-visitor-new"
+    assert check_order_id("100231", dispatcher, other)["order_id"] is None
+    elsewhere = with_client(tracker, "ip:10.0.0.8")
+    elsewhere.sender_id = "rest-visitor-elsewhere"
+    assert check_order_id("100231", dispatcher, elsewhere) == {"order_id": "100231"}
+
+
+def test_wrong_emails_count_and_known_customers_do_not(tight_limits, tracker, dispatcher, chosen):
+    visitor = with_client(tracker, "ip:10.0.0.9", order_id="100231")
+    for guess in ("a@example.com", "b@example.com", "c@example.com"):
+        assert check_email_for_order(guess, dispatcher, visitor) == {"email": None}
+    # Used up: even the right email is refused, so a refusal never tells right from wrong.
+    assert check_email_for_order("maya.patel@example.com", dispatcher, visitor) == {
+        "email": None,
+        "requested_slot": None,
     }
-    assert check_email_for_account("nobody@example.com", dispatcher, tracker()) == {"email": None}
-    assert check_email_for_account("nobody", dispatcher, tracker()) == {"email": None}
-    assert chosen(dispatcher) == ["utter_email_unknown", "utter_invalid_email"]
+    assert chosen(dispatcher) == ["utter_email_mismatch"] * 3 + ["utter_too_many_lookups"]
+    maya = with_client(tracker, "ip:10.0.0.9", customer_id=1)
+    for _ in range(6):
+        assert check_order_id("100231", dispatcher, maya) == {"order_id": "100231"}
+
+
+def test_the_same_order_or_email_again_is_not_another_guess(tight_limits, tracker, dispatcher):
+    visitor = with_client(tracker, "ip:10.0.0.7", order_id="100231")
+    for _ in range(6):
+        assert check_order_id("100231", dispatcher, visitor) == {"order_id": "100231"}
+        assert check_email_for_order("a@example.com", dispatcher, visitor) == {"email": None}
+    assert not tight_limits.exhausted(visitor.sender_id, "ip:10.0.0.7")

@@ -63,6 +63,10 @@ class ConsoleClient:
 
 def pushed(relay: Relay, sender: str, after: int = 0) -> list[dict[str, Any]]:
     """What was sent to a REST customer out of turn (an agent's words, the CSAT question)."""
-    status, body = http("GET", f"{relay.url}/webhooks/rest/messages?sender={sender}&after={after}")
+    status, body = http(
+        "GET",
+        f"{relay.url}/webhooks/rest/messages?sender={sender}&after={after}",
+        headers=relay.rest_headers,
+    )
     assert status == 200, body
     return body["messages"]

@@ -23,6 +23,14 @@ from bot.tools.services import (
 MODEL = ROOT / "models" / "relay.tar.gz"
 STARTUP_SECONDS = 240
 TOKEN = "e2e-secret-token"
+# The REST channel as a shop's backend uses it: with its token, senders being customers.
+REST_TOKEN = "e2e-rest-backend-token"
+BACKEND = {"RELAY_REST_TOKEN": REST_TOKEN, "RELAY_REST_SENDERS_ARE_CUSTOMERS": "yes"}
+
+
+def site(sender: str) -> str:
+    """The conversation of a sender the shop's backend vouches for (bot/identity.py)."""
+    return f"site-{sender}"
 
 
 def free_port() -> int:
@@ -72,9 +80,18 @@ class Relay:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports.rasa}"
 
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What the shop's backend sends on the REST channel (none for anonymous callers)."""
+        token = self.env.get("RELAY_REST_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         status, replies = http(
-            "POST", f"{self.url}/webhooks/rest/webhook", {"sender": sender, "message": message}
+            "POST",
+            f"{self.url}/webhooks/rest/webhook",
+            {"sender": sender, "message": message},
+            headers=self.rest_headers,
         )
         assert status == 200, (status, replies)
         return replies
@@ -145,12 +162,15 @@ def _launch(relay: Relay) -> None:
 
 def start(data_dir: Path, extra_env: dict[str, str], credentials: Path | None = None) -> Relay:
     """Starts the action server and Rasa server with their data under `data_dir`
-    (and the channels of `credentials` instead of ROOT/credentials.yml, if given)."""
+    (and the channels of `credentials` instead of ROOT/credentials.yml, if given).
+
+    The REST channel sits behind a "backend" (BACKEND) unless `extra_env` says otherwise.
+    """
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     data_dir.mkdir(parents=True, exist_ok=True)
     ports = Ports(rasa=free_port(), actions=free_port())
-    env = environment(data_dir, ports, {"RELAY_API_TOKEN": TOKEN, **extra_env})
+    env = environment(data_dir, ports, {"RELAY_API_TOKEN": TOKEN, **BACKEND, **extra_env})
     logs = [data_dir / "actions.log", data_dir / "rasa.log"]
     relay = Relay(
         ports=ports, data_dir=data_dir, env=env, processes=[], logs=logs, credentials=credentials

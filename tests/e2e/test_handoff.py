@@ -20,7 +20,7 @@ from bot.handoff.webhook import verify
 from bot.settings import ROOT
 from tests.conftest import FIXED_NOW
 from tests.e2e.console import ConsoleClient, create_agents, pushed
-from tests.e2e.servers import Relay, http, restart, start
+from tests.e2e.servers import Relay, http, restart, site, start
 
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 WEBHOOK_SECRET = "e2e-webhook-secret"
@@ -149,7 +149,7 @@ def test_asking_for_a_person_is_followed_through_to_a_rating(
     assert any("number 1 in the queue" in text or "number" in text for text in handed)
 
     # The ticket has everything: reason, details, what the bot answered, the transcript.
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     assert (ticket["status"], ticket["reason_code"], ticket["priority"]) == (
         "waiting",
         "request_human",
@@ -170,7 +170,7 @@ def test_asking_for_a_person_is_followed_through_to_a_rating(
 
     # While a person is on it the bot stays silent; the agent sees what the customer adds.
     assert relay.say(sender, "it was supposed to arrive yesterday") == []
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     assert ticket["transcript"][-1]["text"] == "it was supposed to arrive yesterday"
     assert ticket["unread"] >= 1
 
@@ -216,7 +216,7 @@ def test_asking_for_a_person_is_followed_through_to_a_rating(
     calls = wait_for_webhooks(
         {"ticket.created", "ticket.claimed", "ticket.resolved", "ticket.csat"}
     )
-    mine = [call for call in calls if call["ticket"]["conversation_id"] == sender]
+    mine = [call for call in calls if call["ticket"]["conversation_id"] == site(sender)]
     assert {"ticket.created", "ticket.claimed", "ticket.resolved", "ticket.csat"} <= {
         call["event"] for call in mine
     }
@@ -227,10 +227,10 @@ def test_asking_for_a_person_is_followed_through_to_a_rating(
 def test_never_mind_while_waiting_brings_the_bot_back(relay: Relay, alice: ConsoleClient) -> None:
     sender = "ho-nevermind"
     relay.say(sender, "can I speak to someone from your team")
-    assert alice.ticket_for(sender)["status"] == "waiting"
+    assert alice.ticket_for(site(sender))["status"] == "waiting"
     back = texts(relay.say(sender, "never mind, I'll ask the bot"))
     assert back == [said("utter_handoff_withdrawn")]
-    assert alice.ticket_for(sender)["status"] == "returned_to_bot"
+    assert alice.ticket_for(site(sender))["status"] == "returned_to_bot"
     assert relay.say(sender, "what payment methods do you take?") != []
 
 
@@ -239,7 +239,7 @@ def test_an_agent_can_hand_the_conversation_back_to_the_bot(
 ) -> None:
     sender = "ho-return"
     relay.say(sender, "put me through to a human please")
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     alice.act(ticket["id"], "claim")
     returned = alice.act(ticket["id"], "return")
     assert returned["status"] == "returned_to_bot"
@@ -252,7 +252,7 @@ def test_a_ticket_can_be_transferred_to_a_colleague(
 ) -> None:
     sender = "ho-transfer"
     relay.say(sender, "I want to talk to an actual person about this")
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     alice.act(ticket["id"], "claim")
     moved = alice.act(ticket["id"], "transfer", {"to": "bob"})
     assert moved["assignee"] == {"username": "bob", "name": "Bob Okafor"}
@@ -271,7 +271,7 @@ def test_a_furious_customer_is_handed_over_first_with_the_reasons(
 ) -> None:
     sender = "ho-furious"
     relay.say(sender, "WHERE IS MY ORDER?!?! THIS IS THE THIRD TIME I'M ASKING")
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     assert (ticket["reason_code"], ticket["priority"], ticket["priority_label"]) == (
         "frustration",
         1,
@@ -290,7 +290,7 @@ def test_a_billing_problem_always_goes_to_a_person(relay: Relay, alice: ConsoleC
     sender = "ho-billing"
     handed = texts(relay.say(sender, "I've been charged twice for the same order"))
     assert any("passed your conversation to our team" in text for text in handed), handed
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     assert ticket["reason_code"] == "always_human"
     assert "Billing problem" in ticket["explanation"]
 
@@ -301,7 +301,7 @@ def test_not_understanding_twice_in_a_row_hands_over(relay: Relay, alice: Consol
     assert first and first[0] == said("utter_ask_affirmation"), first
     second = texts(relay.say(sender, "zorbly wibble frumious"))
     assert said("utter_handoff_not_understood") in second, second
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     assert ticket["reason_code"] == "not_understood"
     assert "zorbly wibble frumious" in ticket["explanation"]
 
@@ -313,7 +313,7 @@ def test_customer_text_is_stored_verbatim_for_the_console(
     relay.say(sender, "I need a human")
     hostile = "<img src=x onerror=alert(1)><script>alert('x')</script>"
     assert relay.say(sender, hostile) == []
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     assert ticket["transcript"][-1]["text"] == hostile
 
 
@@ -326,14 +326,14 @@ def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
     sender = "ho-restart"
     relay.say(sender, "where is order 100205")
     relay.say(sender, "let me talk to a person")
-    ticket = alice.ticket_for(sender)
+    ticket = alice.ticket_for(site(sender))
     alice.act(ticket["id"], "claim")
     relay.say(sender, "hello? anyone?")
 
     restart(relay)
 
     alice = ConsoleClient(relay).login("alice")
-    after = alice.ticket_for(sender)
+    after = alice.ticket_for(site(sender))
     assert (after["id"], after["status"]) == (ticket["id"], "assigned")
     assert after["assignee"]["username"] == "alice"
     assert [t["text"] for t in after["transcript"] if t["speaker"] == "customer"][-1] == (

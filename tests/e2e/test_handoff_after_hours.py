@@ -15,7 +15,7 @@ import yaml
 
 from bot.settings import ROOT
 from tests.e2e.console import ConsoleClient, create_agents
-from tests.e2e.servers import Relay, start
+from tests.e2e.servers import Relay, site, start
 
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 TUESDAY_NIGHT = "2026-11-24T21:00:00"
@@ -49,7 +49,7 @@ def test_an_unknown_customer_leaves_an_email_and_gets_a_promised_time(relay: Rel
     )
     assert promised == [expected], promised
 
-    ticket = ConsoleClient(relay).login("alice").ticket_for(sender)
+    ticket = ConsoleClient(relay).login("alice").ticket_for(site(sender))
     assert ticket["status"] == "waiting"
     assert ticket["follow_up"]["email"] == "jo.bloggs@example.com"
     assert ticket["follow_up"]["by"].startswith("2026-11-25T10:00")
@@ -65,7 +65,7 @@ def test_a_known_customer_is_not_asked_for_their_email(relay: Relay) -> None:
         "utter_handoff_after_hours", email="maya.patel@example.com", when="tomorrow at 10am"
     )
     assert expected in promised, promised
-    ticket = ConsoleClient(relay).login("alice").ticket_for(sender)
+    ticket = ConsoleClient(relay).login("alice").ticket_for(site(sender))
     assert ticket["customer"]["name"] == "Maya"
     assert ticket["customer"]["email"] == "maya.patel@example.com"
 

@@ -28,8 +28,8 @@ def shop_data(relay: Relay) -> ShopRepository:
 
 
 def test_order_status_comes_from_the_database(relay: Relay, shop_data: ShopRepository) -> None:
-    first = relay.texts("e2e-status", "where is my order 100231?")
-    assert "Royal Mail" in first and "RM123456785GB" in first
+    first = relay.texts("e2e-status", "where is my order 100231? it's maya.patel@example.com")
+    assert "Royal Mail" in first and "RM123456785GB" in first, first
 
     shop_data.set_order_status("100231", "delivered")
     second = relay.texts("e2e-status", "what's the status of order 100231 now")
@@ -94,14 +94,21 @@ def test_http_api_needs_the_token(relay: Relay) -> None:
     assert status == 200 and tracker["sender_id"] == "web-maya"
 
 
-def test_chat_page_is_served(relay: Relay) -> None:
-    status, page = http("GET", f"{relay.url}/webhooks/chat/")
+def test_the_demo_shop_page_is_served(relay: Relay) -> None:
+    status, page = http("GET", f"{relay.url}/webhooks/widget/demo")
     assert status == 200 and "Northpeak Outfitters" in page
 
 
 def test_hostile_and_huge_messages_get_an_answer(relay: Relay) -> None:
     assert relay.say("e2e-hostile", "<script>alert(1)</script>") != []
-    assert relay.say("e2e-hostile", "where is my order " * 600) != []
+    status, body = http(
+        "POST",
+        f"{relay.url}/webhooks/rest/webhook",
+        {"sender": "e2e-hostile", "message": "where is my order " * 600},
+        headers=relay.rest_headers,
+    )
+    assert status == 413
+    assert "too long for me to read" in body["messages"][0]["text"]
 
 
 def outward_address() -> str | None:

@@ -1,27 +1,26 @@
 """End to end: Telegram updates into the real Rasa and action servers, replies out to the Bot API.
 
-The Rasa server runs with the Telegram channel configured from the environment and
-its Bot pointed at a local stand-in for the Bot API (tests/e2e/telegram_api.py),
-which records what the bot sends. Telegram user 1001 is the seeded customer Maya.
+The Rasa server (tests/e2e/conftest.py) runs with the Telegram channel configured from
+the environment and its Bot pointed at a local stand-in for the Bot API
+(tests/e2e/telegram_api.py), which records what the bot sends. Telegram user 1001 is
+the seeded customer Maya.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
 from bot.settings import ROOT
-from tests.conftest import FIXED_NOW
-from tests.e2e import telegram_api
-from tests.e2e.console import ConsoleClient, create_agents
-from tests.e2e.servers import TOKEN, Relay, http, start
+from tests.e2e.conftest import TELEGRAM_SECRET
+from tests.e2e.console import ConsoleClient
+from tests.e2e.servers import TOKEN, Relay, http
 from tests.e2e.telegram_api import MAYA, Call, TelegramApi, callback_update, message_update
 
-SECRET = "e2e-telegram-secret"
+SECRET = TELEGRAM_SECRET
 WEBHOOK = "/webhooks/relay_telegram/webhook"
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 TOM = {"id": 1002, "is_bot": False, "first_name": "Tom", "language_code": "de"}
@@ -35,27 +34,8 @@ def said(response: str, **values: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[TelegramApi]:
-    server = TelegramApi().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def relay(tmp_path_factory: pytest.TempPathFactory, api: TelegramApi) -> Iterator[Relay]:
-    data_dir = tmp_path_factory.mktemp("relay")
-    create_agents(data_dir)
-    running = start(
-        data_dir,
-        {
-            "RELAY_NOW": FIXED_NOW,
-            "TELEGRAM_BOT_TOKEN": telegram_api.TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_BASE_URL": api.base_url,
-        },
-    )
-    yield running
-    running.stop()
+def relay(telegram_relay: Relay) -> Relay:
+    return telegram_relay
 
 
 def post(relay: Relay, update: dict[str, Any], secret: str = SECRET) -> tuple[int, Any]:
@@ -86,7 +66,9 @@ def tracker(relay: Relay, chat: int, turns: int) -> tuple[dict[str, Any], list[d
     replies are sent), and those messages."""
     deadline = time.monotonic() + 30
     while True:
-        status, body = http("GET", f"{relay.url}/conversations/{chat}/tracker?token={TOKEN}")
+        status, body = http(
+            "GET", f"{relay.url}/conversations/telegram-{chat}/tracker?token={TOKEN}"
+        )
         assert status == 200, body
         users = [event for event in body["events"] if event["event"] == "user"]
         if len(users) >= turns or time.monotonic() > deadline:
@@ -98,7 +80,7 @@ def test_the_channel_is_up_and_checks_the_secret(relay: Relay, api: TelegramApi)
     status, body = http("GET", f"{relay.url}/webhooks/relay_telegram/")
     assert (status, body) == (200, {"status": "ok"})
     assert post(relay, message_update("hi", user=STRANGER), secret="not-the-secret")[0] == 403
-    assert api.requests("sendMessage") == []
+    assert sent_to(api, STRANGER["id"]) == []
 
 
 def test_start_greets_maya_by_name_and_she_gets_her_order_status(
@@ -187,7 +169,7 @@ def test_an_agents_reply_reaches_the_customer_on_telegram(relay: Relay, api: Tel
     )
     wait_for_text(api, relay, chat, "passed your conversation to our team")
     alice = ConsoleClient(relay).login("alice")
-    ticket = alice.ticket_for(str(chat))
+    ticket = alice.ticket_for(f"telegram-{chat}")
     assert ticket["channel"] == "relay_telegram"
 
     alice.act(ticket["id"], "claim")

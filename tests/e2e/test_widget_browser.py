@@ -153,7 +153,9 @@ def test_a_customer_is_helped_by_the_bot_then_an_agent_and_rates_the_help(
     log.get_by_text("I'm Relay, Northpeak's assistant").wait_for()  # the configured greeting
 
     send(page, "where is my order 100231?")
-    log.get_by_text("RM123456785GB").wait_for()
+    log.get_by_text("100231 is on its way").wait_for()  # a visitor hears the status only
+    send(page, "maya.patel@example.com")
+    log.get_by_text("RM123456785GB").wait_for()  # the order's email brings the details
     send(page, "can I cancel it?")
     log.get_by_role("button", name="Start a return").click()
     log.get_by_text("hasn't been delivered yet").wait_for()
@@ -165,6 +167,7 @@ def test_a_customer_is_helped_by_the_bot_then_an_agent_and_rates_the_help(
     log.get_by_text("hasn't been delivered yet").wait_for()
     assert customer_texts(page) == [
         "where is my order 100231?",
+        "maya.patel@example.com",
         "can I cancel it?",
         "Start a return",
     ]
@@ -277,7 +280,7 @@ def test_a_site_listed_in_allowed_origins_embeds_the_widget(
     page.get_by_role("button", name="Open chat").click()
     expect(page.get_by_role("dialog", name="Elsewhere help")).to_be_visible()  # data-title
     send(page, "where is my order 100231?")
-    page.get_by_role("log").get_by_text("RM123456785GB").wait_for()
+    page.get_by_role("log").get_by_text("100231 is on its way").wait_for()
     assert problems == []
     context.close()
 

@@ -1,38 +1,44 @@
-"""bot/channels/rest.py: the REST channel's outbox, its messages route and its handoff gate.
-
-sanic-testing is not installed, so the routes are reached through Sanic's ASGI interface
-with httpx's ASGI transport (after running the app's ASGI lifespan startup).
-"""
+"""bot/channels/rest.py: who a REST caller is, its outbox, bad input, floods and the gate."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ConversationPaused, UserUttered
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-from bot.channels.rest import MAX_SENDER, OutboxOutput, RelayRestInput
+from bot.channels.flood import Floodgate, Limit
+from bot.channels.inbound import CLIENT_KEY, MAX_BODY, MAX_TEXT
+from bot.channels.replies import domain_text
+from bot.channels.rest import (
+    BAD_SENDER,
+    MAX_SENDER,
+    MIN_ANONYMOUS_SENDER,
+    SHORT_SENDER,
+    UNAUTHORIZED,
+    OutboxOutput,
+    RelayRestInput,
+    RestConfigError,
+)
 from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
+from tests.support.asgi import serving
+from tests.support.rasa import Recorder, StandInAgent
 
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+SENDER = "k7Qe2Lr9xPa0Zt4M"  # what a chat front-end generates: random, 16+ characters
+TOKEN = "a-backend-token-of-some-length"
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TicketStore]:
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
     monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
@@ -41,8 +47,39 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
     runtime.reset()
 
 
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lets several apps start in one process (Sanic rewrites its request handling once)."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
+
+
+def rest_app(
+    handler: Recorder, channel: RelayRestInput | None = None, agent: StandInAgent | None = None
+) -> Sanic:
+    app = Sanic("relay_rest_test")  # test mode lets each test build its own
+    app.blueprint((channel or RelayRestInput()).blueprint(handler), url_prefix="/webhooks/rest")
+    app.ctx.agent = agent or StandInAgent()
+    return app
+
+
+def call(app: Sanic, method: str, path: str, **options: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        async with serving(app) as client:
+            return await client.request(method, "/webhooks/rest" + path, **options)
+
+    return run(go())
+
+
+def post(app: Sanic, body: Any, **options: Any) -> httpx.Response:
+    return call(app, "POST", "/webhook", json=body, **options)
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 # OutboxOutput
@@ -50,225 +87,280 @@ def run(coroutine: Any) -> Any:
 
 def test_outbox_output_keeps_messages_for_their_recipient(store: TicketStore) -> None:
     output = OutboxOutput()
-    run(output.send_text_message("web-1", "Your order shipped."))
-    run(output.send_text_message("web-2", "Hello"))
-    assert store.pull("web-1") == [{"id": 1, "text": "Your order shipped."}]
-    assert store.pull("web-2") == [{"id": 2, "text": "Hello"}]
+    run(output.send_text_message("rest-1", "Your order shipped."))
+    run(output.send_text_message("rest-2", "Hello"))
+    assert store.pull("rest-1") == [{"id": 1, "text": "Your order shipped."}]
+    assert store.pull("rest-2") == [{"id": 2, "text": "Hello"}]
 
 
-def test_outbox_output_keeps_buttons(store: TicketStore) -> None:
+def test_outbox_output_keeps_buttons_and_still_collects(store: TicketStore) -> None:
     output = OutboxOutput()
-    run(output.send_text_with_buttons("web-1", "Did that help?", BUTTONS))
-    assert store.pull("web-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
-
-
-def test_outbox_output_still_collects_what_it_sends(store: TicketStore) -> None:
-    output = OutboxOutput()
-    run(output.send_response("web-1", {"text": "Did that help?", "buttons": BUTTONS}))
+    run(output.send_response("rest-1", {"text": "Did that help?", "buttons": BUTTONS}))
+    assert store.pull("rest-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
     assert output.messages == [
-        {"recipient_id": "web-1", "text": "Did that help?", "buttons": BUTTONS}
+        {"recipient_id": "rest-1", "text": "Did that help?", "buttons": BUTTONS}
     ]
     assert isinstance(output, CollectingOutputChannel)
 
 
 def test_outbox_output_keeps_each_paragraph_as_a_message(store: TicketStore) -> None:
-    run(OutboxOutput().send_text_message("web-1", "First.\n\nSecond."))
-    assert [message["text"] for message in store.pull("web-1")] == ["First.", "Second."]
-
-
-def test_outbox_output_is_named_like_the_rest_channel() -> None:
-    assert OutboxOutput.name() == "rest"
-
-
-# RelayRestInput
+    run(OutboxOutput().send_text_message("rest-1", "First.\n\nSecond."))
+    assert [message["text"] for message in store.pull("rest-1")] == ["First.", "Second."]
 
 
 def test_the_channel_is_named_rest_and_sends_out_of_turn_through_the_outbox() -> None:
     channel = RelayRestInput()
-    assert RelayRestInput.name() == "rest"
+    assert RelayRestInput.name() == OutboxOutput.name() == "rest"
     assert isinstance(channel.get_output_channel(), OutboxOutput)
     assert channel.get_output_channel() is not channel.get_output_channel()
 
 
-@pytest.mark.parametrize("claimed", ["facebook", "console", "", None])
-def test_a_caller_cannot_claim_another_input_channel(claimed: str | None) -> None:
-    request = SimpleNamespace(json={"sender": "web-1", "message": "hi", "input_channel": claimed})
-    assert RelayRestInput()._extract_input_channel(request) == "rest"  # type: ignore[arg-type]
+# Credentials
 
 
-# The routes, through ASGI
+def test_credentials_default_to_anonymous_callers() -> None:
+    channel = RelayRestInput.from_credentials({"token": "", "senders_are_customers": ""})
+    assert isinstance(channel, RelayRestInput)
+    assert RelayRestInput.from_credentials(None) is not None
 
 
-class Handler:
-    """Rasa's message handler: records what reaches it."""
-
-    def __init__(self) -> None:
-        self.received: list[UserMessage] = []
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, "bot reply")
+@pytest.mark.parametrize("flag", ["yes", "true", "1", "on"])
+def test_senders_are_customers_needs_the_token(flag: str) -> None:
+    with pytest.raises(RestConfigError, match="needs its `token`"):
+        RelayRestInput.from_credentials({"token": "", "senders_are_customers": flag})
+    assert RelayRestInput.from_credentials({"token": TOKEN, "senders_are_customers": flag})
 
 
-@asynccontextmanager
-async def serving(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
-    """Starts `app` through its ASGI lifespan and yields a client that reaches it in-process."""
-    events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    started = asyncio.Event()
+def test_credentials_refuse_unknown_keys_and_unclear_flags() -> None:
+    with pytest.raises(RestConfigError, match="unknown key"):
+        RelayRestInput.from_credentials({"tokne": TOKEN})
+    with pytest.raises(RestConfigError, match="no yes/no"):
+        RelayRestInput.from_credentials({"token": TOKEN, "senders_are_customers": "maybe"})
 
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "lifespan.startup.complete":
-            started.set()
 
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
-    lifespan = asyncio.create_task(app(scope, events.get, send))
-    await events.put({"type": "lifespan.startup"})
-    await asyncio.wait(
-        [lifespan, asyncio.create_task(started.wait())],
-        timeout=5,
-        return_when=asyncio.FIRST_COMPLETED,
+# Who the caller is
+
+
+def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(store: TicketStore) -> None:
+    handler = Recorder()
+    body = {"sender": SENDER, "message": "hi", "input_channel": "relay_telegram"}
+    answer = post(rest_app(handler), body)
+    assert answer.status_code == 200
+    assert answer.json() == [{"recipient_id": SENDER, "text": "bot reply"}]
+    [message] = handler.received
+    assert (message.sender_id, message.text, message.input_channel) == (
+        f"rest-{SENDER}",
+        "hi",
+        "rest",
     )
-    if lifespan.done():
-        lifespan.result()  # raises why the app did not start
-    assert started.is_set(), "the app did not start"
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://relay") as client:
-            yield client
-    finally:
-        await events.put({"type": "lifespan.shutdown"})
-        # Sanic 21.12 then handles the finished lifespan as if it were a request,
-        # which fails on the missing request: nothing went wrong with the app.
-        with contextlib.suppress(AttributeError):
-            await asyncio.wait_for(lifespan, 5)
+    assert store.pull(f"rest-{SENDER}") == []  # replies in turn go back in the response
 
 
-@pytest.fixture(autouse=True)
-def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lets several apps start in one process (Sanic rewrites its request handling once)."""
-    monkeypatch.setattr(Sanic, "test_mode", True)
+def test_a_telegram_id_on_rest_names_a_rest_conversation_not_the_telegram_one() -> None:
+    handler = Recorder()
+    channel = RelayRestInput(token=TOKEN)
+    assert post(rest_app(handler, channel), {"sender": "1001", "message": "hi"}, headers=bearer())
+    assert [message.sender_id for message in handler.received] == ["rest-1001"]
 
 
-def rest_app(handler: Callable[[UserMessage], Awaitable[Any]]) -> Sanic:
-    app = Sanic("relay_rest_test")  # test mode lets each test build its own
-    app.blueprint(RelayRestInput().blueprint(handler), url_prefix="/webhooks/rest")
-    return app
+def test_an_anonymous_callers_metadata_is_ignored_but_its_address_is_kept() -> None:
+    handler = Recorder()
+    metadata = {"first_name": "Maya", "telegram_user_id": 1001, CLIENT_KEY: "forged"}
+    post(rest_app(handler), {"sender": SENDER, "message": "hi", "metadata": metadata})
+    [message] = handler.received
+    assert set(message.metadata) == {CLIENT_KEY}
+    assert message.metadata[CLIENT_KEY].startswith("ip:")
 
 
-def get_messages(app: Sanic, **params: str) -> httpx.Response:
-    async def call() -> httpx.Response:
-        async with serving(app) as client:
-            return await client.get("/webhooks/rest/messages", params=params)
+def test_a_vouched_sender_is_the_shops_customer() -> None:
+    handler = Recorder()
+    channel = RelayRestInput(token=TOKEN, senders_are_customers=True)
+    body = {"sender": "web-maya", "message": "hi", "metadata": {"first_name": "Maya", "x": 1}}
+    answer = post(rest_app(handler, channel), body, headers=bearer())
+    assert answer.json() == [{"recipient_id": "web-maya", "text": "bot reply"}]
+    [message] = handler.received
+    assert message.sender_id == "site-web-maya"
+    assert message.metadata == {CLIENT_KEY: "rest:web-maya", "first_name": "Maya"}
 
-    return run(call())
+
+@pytest.mark.parametrize("headers", [{}, bearer("wrong"), {"Authorization": TOKEN}])
+def test_with_a_token_every_route_needs_it(store: TicketStore, headers: dict[str, str]) -> None:
+    handler = Recorder()
+    app = rest_app(handler, RelayRestInput(token=TOKEN))
+    answer = post(app, {"sender": "alice", "message": "hi"}, headers=headers)
+    assert (answer.status_code, answer.json()) == (401, {"error": UNAUTHORIZED})
+    outbox = call(app, "GET", "/messages", params={"sender": "alice"}, headers=headers)
+    assert outbox.status_code == 401
+    assert handler.received == []
+
+
+@pytest.mark.parametrize("sender", ["alice", "x" * (MIN_ANONYMOUS_SENDER - 1)])
+def test_an_anonymous_sender_must_be_hard_to_guess(sender: str) -> None:
+    answer = post(rest_app(Recorder()), {"sender": sender, "message": "hi"})
+    assert (answer.status_code, answer.json()) == (400, {"error": SHORT_SENDER})
 
 
 @pytest.mark.parametrize(
-    "params",
+    "sender",
     [
-        {},
-        {"after": "0"},
-        {"sender": "", "after": "0"},
-        {"sender": "web-1", "after": "abc"},
-        {"sender": "web-1", "after": "-1"},
-        {"sender": "web-1", "after": "1.5"},
-        {"sender": "x" * (MAX_SENDER + 1)},
+        None,
+        "",
+        42,
+        ["a" * 20],
+        "x" * (MAX_SENDER + 1),
+        "a b c d e f g h i j",
+        "ab/../../etc/passwd",
     ],
-    ids=["nothing", "no sender", "empty sender", "word", "negative", "decimal", "long sender"],
 )
-def test_messages_needs_a_sender_and_a_numeric_after(
-    store: TicketStore, params: dict[str, str]
-) -> None:
-    answer = get_messages(rest_app(Handler()), **params)
-    assert answer.status_code == 400
-    assert answer.json() == {"error": "sender and a numeric after are required"}
+def test_a_malformed_sender_is_refused(sender: Any) -> None:
+    answer = post(rest_app(Recorder()), {"sender": sender, "message": "hi"}, headers={})
+    assert (answer.status_code, answer.json()) == (400, {"error": BAD_SENDER})
 
 
-def test_messages_returns_the_senders_messages_after_the_given_id(store: TicketStore) -> None:
-    first = store.push("web-1", {"text": "First."})
-    store.push("web-2", {"text": "Someone else's."})
-    third = store.push("web-1", {"text": "Did that help?", "buttons": BUTTONS})
-    app = rest_app(Handler())
+# The outbox
 
-    answer = get_messages(app, sender="web-1", after=str(first))
-    assert answer.status_code == 200
+
+def test_the_outbox_holds_only_the_callers_own_conversation(store: TicketStore) -> None:
+    first = store.push(f"rest-{SENDER}", {"text": "First."})
+    store.push("widget-" + SENDER, {"text": "A widget customer's."})
+    store.push("telegram-1001", {"text": "Maya's, on Telegram."})
+    third = store.push(f"rest-{SENDER}", {"text": "Did that help?", "buttons": BUTTONS})
+    app = rest_app(Recorder())
+
+    answer = call(app, "GET", "/messages", params={"sender": SENDER, "after": str(first)})
     assert answer.json() == {
         "messages": [{"id": third, "text": "Did that help?", "buttons": BUTTONS}]
     }
+    for other in ("widget-" + SENDER, "telegram-1001000000000000"):
+        reply = call(app, "GET", "/messages", params={"sender": other})
+        assert reply.json() == {"messages": []}
 
 
-def test_messages_without_after_returns_everything_for_the_sender(store: TicketStore) -> None:
-    store.push("web-1", {"text": "First."})
-    store.push("web-1", {"text": "Second."})
-    answer = get_messages(rest_app(Handler()), sender="web-1")
-    assert [message["text"] for message in answer.json()["messages"]] == ["First.", "Second."]
+@pytest.mark.parametrize("after", ["abc", "-1", "1.5", "²", "9" * 20])
+def test_the_outbox_needs_a_numeric_after(store: TicketStore, after: str) -> None:
+    answer = call(
+        rest_app(Recorder()), "GET", "/messages", params={"sender": SENDER, "after": after}
+    )
+    assert answer.status_code == 400
 
 
-def test_messages_of_a_sender_with_nothing_pending_is_empty(store: TicketStore) -> None:
-    store.push("web-1", {"text": "First."})
-    app = rest_app(Handler())
-    assert get_messages(app, sender="web-2").json() == {"messages": []}
-    assert get_messages(app, sender="web-1", after="1").json() == {"messages": []}
+# Bad input
 
 
-def test_messages_accepts_the_longest_sender(store: TicketStore) -> None:
-    sender = "x" * MAX_SENDER
-    store.push(sender, {"text": "Hello"})
-    answer = get_messages(rest_app(Handler()), sender=sender)
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [
+        ({"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 400),
+        ({"content": b"\xff\xfe{}", "headers": {"Content-Type": "application/json"}}, 400),
+        ({"content": b'["a list"]', "headers": {"Content-Type": "application/json"}}, 400),
+        ({"content": b'{"sender": "x"}', "headers": {"Content-Type": "text/plain"}}, 415),
+        ({"data": {"sender": SENDER, "message": "hi"}}, 415),  # a form
+        ({"content": b" " * (MAX_BODY + 1), "headers": {"Content-Type": "application/json"}}, 413),
+    ],
+    ids=["malformed", "invalid utf-8", "list", "text/plain", "form", "huge"],
+)
+def test_a_body_that_is_no_json_object_is_refused(content: dict[str, Any], status: int) -> None:
+    handler = Recorder()
+    answer = call(rest_app(handler), "POST", "/webhook", **content)
+    assert answer.status_code == status and "error" in answer.json()
+    assert handler.received == []
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [(None, 400), ("", 400), ("  \n\t ", 400), (12, 400), ("x" * (MAX_TEXT + 1), 413)],
+)
+def test_an_empty_or_huge_message_is_refused(message: Any, status: int) -> None:
+    handler = Recorder()
+    answer = post(rest_app(handler), {"sender": SENDER, "message": message})
+    assert answer.status_code == status
+    assert handler.received == []
+
+
+def test_control_characters_and_lone_surrogates_are_dropped() -> None:
+    handler = Recorder()
+    raw = '{"sender": "' + SENDER + '", "message": "where\\u0000 is\\u0007 my\\ud800 order?\\n"}'
+    answer = call(
+        rest_app(handler),
+        "POST",
+        "/webhook",
+        content=raw.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 200
-    assert [message["text"] for message in answer.json()["messages"]] == ["Hello"]
+    assert [message.text for message in handler.received] == ["where is my order?"]
 
 
-def test_messages_refuses_a_superscript_after_with_400(store: TicketStore) -> None:
-    answer = get_messages(rest_app(Handler()), sender="web-1", after="²")
-    assert answer.status_code == 400
+def test_emoji_and_right_to_left_text_pass_unchanged() -> None:
+    handler = Recorder()
+    for text in ("🙂🙂🙂", "שלום, איפה ההזמנה שלי?", "مرحبا order 100231"):
+        assert post(rest_app(handler), {"sender": SENDER, "message": text}).status_code == 200
+    assert [message.text for message in handler.received] == [
+        "🙂🙂🙂",
+        "שלום, איפה ההזמנה שלי?",
+        "مرحبا order 100231",
+    ]
 
 
-def test_messages_refuses_an_after_beyond_64_bits_with_400(store: TicketStore) -> None:
-    answer = get_messages(rest_app(Handler()), sender="web-1", after="9" * 20)
-    assert answer.status_code == 400
+def test_a_flood_is_refused_politely() -> None:
+    handler = Recorder()
+    channel = RelayRestInput(floodgate=Floodgate(Limit(3, 60), Limit(100, 60)))
+    app = rest_app(handler, channel)
 
-
-class Processor:
-    def __init__(self, tracker_store: InMemoryTrackerStore) -> None:
-        self.tracker_store = tracker_store
-
-    async def get_tracker(self, conversation_id: str) -> DialogueStateTracker:
-        return await self.tracker_store.get_or_create_tracker(
-            conversation_id, append_action_listen=False
-        )
-
-    async def save_tracker(self, tracker: DialogueStateTracker) -> None:
-        await self.tracker_store.save(tracker)
-
-
-def post_message(app: Sanic, body: dict[str, Any]) -> httpx.Response:
-    async def call() -> httpx.Response:
+    async def flood() -> list[httpx.Response]:
         async with serving(app) as client:
-            return await client.post("/webhooks/rest/webhook", json=body)
+            body = {"sender": SENDER, "message": "hi"}
+            return [await client.post("/webhooks/rest/webhook", json=body) for _ in range(5)]
 
-    return run(call())
-
-
-def test_the_webhook_passes_messages_on_as_the_rest_channel(store: TicketStore) -> None:
-    handler = Handler()
-    app = rest_app(handler)
-    body = {"sender": "web-1", "message": "hi", "input_channel": "console"}
-    answer = post_message(app, body)
-    assert answer.status_code == 200
-    assert answer.json() == [{"recipient_id": "web-1", "text": "bot reply"}]
-    [message] = handler.received
-    assert (message.sender_id, message.text, message.input_channel) == ("web-1", "hi", "rest")
-    assert store.pull("web-1") == []  # replies in turn go back in the response, not the outbox
+    answers = run(flood())
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
+    assert answers[-1].json()["messages"] == [
+        {"recipient_id": SENDER, "text": domain_text("utter_slow_down")}
+    ]
+    assert len(handler.received) == 3
 
 
-def test_the_webhook_sends_messages_through_the_handoff_gate(store: TicketStore) -> None:
-    domain = Domain.from_dict({"version": "3.1"})
-    tracker_store = InMemoryTrackerStore(domain)
+# Through the gate
+
+
+def test_a_typed_restart_does_not_wake_a_paused_conversation(store: TicketStore) -> None:
+    agent = StandInAgent()
+    conversation = f"rest-{SENDER}"
+    events = [UserUttered("a person please"), ConversationPaused()]
+    run(agent.tracker_store.save(DialogueStateTracker.from_events(conversation, events)))
+    handler = Recorder(reply=None)
+    app = rest_app(handler, agent=agent)
+    for typed in ("/restart", '/inform{"customer_id": 1}', "/session_start", "///"):
+        assert post(app, {"sender": SENDER, "message": typed}).status_code == 200
+    assert [message.text for message in handler.received] == [
+        "restart",
+        'inform{"customer_id": 1}',
+        "session_start",
+        "?",
+    ]
+
+
+def test_a_button_the_bot_offered_is_sent_as_its_payload(store: TicketStore) -> None:
+    agent = StandInAgent()
+    conversation = f"rest-{SENDER}"
+    offer = BotUttered("Shall I cancel it?", data={"buttons": BUTTONS})
+    run(agent.tracker_store.save(DialogueStateTracker.from_events(conversation, [offer])))
+    handler = Recorder(reply=None)
+    app = rest_app(handler, agent=agent)
+    post(app, {"sender": SENDER, "message": "/affirm"})
+    post(app, {"sender": SENDER, "message": "/cancel_order"})
+    assert [message.text for message in handler.received] == ["/affirm", "cancel_order"]
+
+
+def test_never_mind_while_waiting_withdraws_the_ticket(store: TicketStore) -> None:
+    agent = StandInAgent()
+    conversation = f"rest-{SENDER}"
     events = [UserUttered("a person please", input_channel="rest"), ConversationPaused()]
-    run(tracker_store.save(DialogueStateTracker.from_events("web-1", events)))
+    offer = BotUttered("Changed your mind?", data={"buttons": [{"payload": "/nevermind"}]})
+    tracker = DialogueStateTracker.from_events(conversation, [*events[:1], offer, events[1]])
+    run(agent.tracker_store.save(tracker))
     ticket = store.create(
-        conversation_id="web-1",
+        conversation_id=conversation,
         channel="rest",
         reason_code="request_human",
         explanation="Asked for a person",
@@ -277,17 +369,27 @@ def test_the_webhook_sends_messages_through_the_handoff_gate(store: TicketStore)
         context={},
         transcript=[],
     )
-    handler = Handler()
-    app = rest_app(handler)
-    app.ctx.agent = SimpleNamespace(
-        domain=domain,
-        tracker_store=tracker_store,
-        lock_store=InMemoryLockStore(),
-        processor=Processor(tracker_store),
-    )
+    handler = Recorder(reply=None)
 
-    answer = post_message(app, {"sender": "web-1", "message": "/nevermind"})
+    answer = post(rest_app(handler, agent=agent), {"sender": SENDER, "message": "/nevermind"})
     assert answer.status_code == 200
     assert [message.text for message in handler.received] == ["/nevermind"]
     assert store.get(ticket["id"])["status"] == "returned_to_bot"
-    assert not run(tracker_store.retrieve("web-1")).is_paused()
+    assert not run(agent.tracker_store.retrieve(conversation)).is_paused()
+
+
+class BrokenStore:
+    async def retrieve(self, conversation_id: str) -> None:
+        raise ConnectionError("the tracker database is down")
+
+
+def test_an_unreadable_conversation_gets_an_apology_and_is_not_handled() -> None:
+    agent = StandInAgent()
+    agent.tracker_store = BrokenStore()  # type: ignore[assignment]
+    handler = Recorder()
+    answer = post(rest_app(handler, agent=agent), {"sender": SENDER, "message": "hi"})
+    assert answer.status_code == 503
+    assert answer.json()["messages"] == [
+        {"recipient_id": SENDER, "text": domain_text("utter_service_unavailable")}
+    ]
+    assert handler.received == []

@@ -13,23 +13,20 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 import yaml
 from rasa.core.channels.channel import UserMessage
-from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.run import create_http_input_channels
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ConversationPaused, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from bot.channels import telegram as channel_module
 from bot.channels.rate_limit import RateLimiter
+from bot.channels.replies import MissingResponse
 from bot.channels.telegram import (
     NOT_CONFIGURED,
     SECRET_HEADER,
@@ -47,7 +44,7 @@ from bot.channels.telegram_output import (
 from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
 from bot.settings import ROOT
-from tests.bot.channels.test_rest import Processor, serving
+from bot.tools.services import CHANNEL_VARIABLES
 from tests.e2e.telegram_api import (
     BOT_USER,
     TOKEN,
@@ -55,6 +52,8 @@ from tests.e2e.telegram_api import (
     callback_update,
     message_update,
 )
+from tests.support.asgi import serving
+from tests.support.rasa import StandInAgent
 
 SECRET = "test-webhook-secret_1"
 HEADERS = {SECRET_HEADER: SECRET}
@@ -123,22 +122,28 @@ class Handler:
         return [message.text or "" for message in self.received]
 
 
-def agent(domain: Domain | None = None) -> SimpleNamespace:
-    """Enough of Rasa's agent for the handoff gate."""
-    domain = domain or Domain.from_dict({"version": "3.1"})
-    tracker_store = InMemoryTrackerStore(domain)
-    return SimpleNamespace(
-        domain=domain,
-        tracker_store=tracker_store,
-        lock_store=InMemoryLockStore(),
-        processor=Processor(tracker_store),
-    )
+MAYAS_CHAT = "telegram-1001"
 
 
-def app_for(telegram: TelegramInput, handler: Callable[[UserMessage], Awaitable[Any]]) -> Sanic:
+def agent(*offered: str, conversation: str = MAYAS_CHAT) -> StandInAgent:
+    """Enough of Rasa's agent for the handoff gate; the bot offered buttons with `offered`."""
+    stand_in = StandInAgent()
+    if offered:
+        buttons = [{"title": payload, "payload": payload} for payload in offered]
+        offer = BotUttered("Choose one", data={"buttons": buttons})
+        tracker = DialogueStateTracker.from_events(conversation, [offer])
+        run(stand_in.tracker_store.save(tracker))
+    return stand_in
+
+
+def app_for(
+    telegram: TelegramInput,
+    handler: Callable[[UserMessage], Awaitable[Any]],
+    rasa: StandInAgent | None = None,
+) -> Sanic:
     app = Sanic("relay_telegram_test")
     app.blueprint(telegram.blueprint(handler), url_prefix="/webhooks/relay_telegram")
-    app.ctx.agent = agent()
+    app.ctx.agent = rasa or agent()
     return app
 
 
@@ -162,9 +167,14 @@ async def post_all(
     return answers
 
 
-def deliver(telegram: TelegramInput, *updates: Any, handler: Handler | None = None) -> Handler:
+def deliver(
+    telegram: TelegramInput,
+    *updates: Any,
+    handler: Handler | None = None,
+    rasa: StandInAgent | None = None,
+) -> Handler:
     handler = handler or Handler()
-    answers = run(post_all(app_for(telegram, handler), telegram, *updates))
+    answers = run(post_all(app_for(telegram, handler, rasa), telegram, *updates))
     assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
     return handler
 
@@ -232,7 +242,7 @@ def test_an_empty_base_url_means_telegrams(api: TelegramApi) -> None:
 def test_credentials_yml_starts_with_the_telegram_variables_empty(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_BASE_URL"):
+    for name in CHANNEL_VARIABLES:
         monkeypatch.setenv(name, "")
     channels = create_http_input_channels(None, str(ROOT / "credentials.yml"))
     [telegram] = [c for c in channels if c.name() == "relay_telegram"]
@@ -242,6 +252,8 @@ def test_credentials_yml_starts_with_the_telegram_variables_empty(
 def test_credentials_yml_passes_the_variables_on(
     monkeypatch: pytest.MonkeyPatch, api: TelegramApi
 ) -> None:
+    for name in CHANNEL_VARIABLES:
+        monkeypatch.setenv(name, "")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("TELEGRAM_BASE_URL", api.base_url)
@@ -337,7 +349,7 @@ def test_a_text_message_reaches_rasa_as_the_chats_conversation(api: TelegramApi)
     [message] = handler.received
     assert (message.text, message.sender_id, message.input_channel) == (
         "where is my order 100231",
-        "1001",
+        MAYAS_CHAT,
         "relay_telegram",
     )
     assert message.metadata == {
@@ -345,6 +357,7 @@ def test_a_text_message_reaches_rasa_as_the_chats_conversation(api: TelegramApi)
         "first_name": "Maya",
         "language_code": "en",
         "username": "mayap",
+        "relay_client": "telegram:1001",
     }
     assert isinstance(message.output_channel, TelegramOutput)
     # Typing first, then the reply, to the same chat.
@@ -360,6 +373,7 @@ def test_metadata_leaves_out_what_the_user_did_not_share(api: TelegramApi) -> No
         "telegram_user_id": 1002,
         "first_name": "Tom",
         "language_code": "de",
+        "relay_client": "telegram:1002",
     }
 
 
@@ -382,7 +396,7 @@ def test_an_edited_message_is_handled_like_a_new_one(api: TelegramApi) -> None:
     edited = message_update("where is my order 100232", kind="edited_message")
     handler = deliver(channel(api), edited)
     assert handler.texts == ["where is my order 100232"]
-    assert handler.received[0].sender_id == "1001"
+    assert handler.received[0].sender_id == MAYAS_CHAT
 
 
 def test_the_updates_of_a_chat_are_handled_in_order(api: TelegramApi) -> None:
@@ -409,10 +423,10 @@ def test_messages_go_through_the_handoff_gate(
         store: TicketStore = runtime.store()
         gated_agent = agent()
         events = [UserUttered("a person", input_channel="relay_telegram"), ConversationPaused()]
-        tracker = DialogueStateTracker.from_events("1001", events)
+        tracker = DialogueStateTracker.from_events(MAYAS_CHAT, events)
         run(gated_agent.tracker_store.save(tracker))
         ticket = store.create(
-            conversation_id="1001",
+            conversation_id=MAYAS_CHAT,
             channel="relay_telegram",
             reason_code="request_human",
             explanation="Asked for a person",
@@ -429,7 +443,7 @@ def test_messages_go_through_the_handoff_gate(
         run(post_all(app, telegram, message_update("never mind")))
         assert handler.texts == ["never mind"]
         assert store.get(ticket["id"])["status"] == "returned_to_bot"
-        assert not run(gated_agent.tracker_store.retrieve("1001")).is_paused()
+        assert not run(gated_agent.tracker_store.retrieve(MAYAS_CHAT)).is_paused()
     finally:
         runtime.reset()
 
@@ -443,12 +457,18 @@ async def _parsed_as_nevermind(text: str) -> dict[str, Any]:
 
 def test_a_button_press_is_answered_and_its_payload_sent_on(api: TelegramApi) -> None:
     press = callback_update("/order_status")
-    handler = deliver(channel(api), press)
+    handler = deliver(channel(api), press, rasa=agent("/order_status"))
     [answered] = api.requests("answerCallbackQuery")
     assert answered.params["callback_query_id"] == press["callback_query"]["id"]
     [message] = handler.received
-    assert (message.text, message.sender_id) == ("/order_status", "1001")
+    assert (message.text, message.sender_id) == ("/order_status", MAYAS_CHAT)
     assert message.metadata["first_name"] == "Maya"
+
+
+def test_a_pressed_payload_the_bot_never_offered_is_read_as_text(api: TelegramApi) -> None:
+    # A modified client can send any callback data: it counts only if the bot offered it.
+    handler = deliver(channel(api), callback_update("/restart"), rasa=agent("/affirm"))
+    assert handler.texts == ["restart"]
 
 
 def test_buttons_become_an_inline_keyboard(api: TelegramApi) -> None:
@@ -457,7 +477,7 @@ def test_buttons_become_an_inline_keyboard(api: TelegramApi) -> None:
         {"title": "Our website", "url": "https://example.com/help", "type": "web_url"},
     ]
     output = TelegramOutput(client(api))
-    run(output.send_text_with_buttons("1001", "Here's what I can help with:", buttons))
+    run(output.send_text_with_buttons(MAYAS_CHAT, "Here's what I can help with:", buttons))
     [sent] = api.requests("sendMessage")
     assert sent.text == "Here's what I can help with:"
     assert sent.json("reply_markup") == {
@@ -475,7 +495,7 @@ def test_a_long_payload_is_kept_in_memory_and_comes_back_when_pressed(api: Teleg
     assert telegram.client is not None
     run(
         TelegramOutput(telegram.client).send_text_with_buttons(
-            "1001", "Why?", [{"title": "Broken zip", "payload": payload}]
+            MAYAS_CHAT, "Why?", [{"title": "Broken zip", "payload": payload}]
         )
     )
     keyboard = api.requests("sendMessage")[0].json("reply_markup")["inline_keyboard"]
@@ -483,7 +503,7 @@ def test_a_long_payload_is_kept_in_memory_and_comes_back_when_pressed(api: Teleg
     assert len(data.encode()) <= MAX_CALLBACK_DATA and data != payload
     assert telegram.client.callback_data(payload) == data  # the same payload, the same id
 
-    handler = deliver(telegram, callback_update(data, keyboard=keyboard))
+    handler = deliver(telegram, callback_update(data, keyboard=keyboard), rasa=agent(payload))
     assert handler.texts == [payload]
 
 
@@ -535,7 +555,7 @@ def test_what_is_not_text_gets_the_domains_polite_answer(
 
 def test_the_polite_answer_is_the_domains_response() -> None:
     assert channel_module.domain_text("utter_telegram_unsupported") == UNSUPPORTED
-    with pytest.raises(TelegramConfigError, match="no response utter_nothing"):
+    with pytest.raises(MissingResponse, match="no response utter_nothing"):
         channel_module.domain_text("utter_nothing")
 
 
@@ -582,7 +602,7 @@ def test_in_a_group_only_messages_for_the_bot_are_answered(api: TelegramApi) -> 
     ]
     handler = deliver(channel(api), *updates)
     assert handler.texts == ["where is my order 100231", "and the other one?", "/greet"]
-    assert {message.sender_id for message in handler.received} == {"-100123"}
+    assert {message.sender_id for message in handler.received} == {"telegram--100123"}
     assert {message.metadata["telegram_user_id"] for message in handler.received} == {1001}
     assert [c.text for c in api.requests("sendMessage")] == ["bot reply"] * 3
 
@@ -601,7 +621,7 @@ def test_a_text_mention_of_the_bot_counts(api: TelegramApi) -> None:
 def test_a_long_text_is_split_into_messages_telegram_accepts(api: TelegramApi) -> None:
     paragraph = "Your parcel is on its way. " * 100
     text = "\n\n".join([paragraph.strip()] * 3)
-    run(TelegramOutput(client(api)).send_text_message("1001", text))
+    run(TelegramOutput(client(api)).send_text_message(MAYAS_CHAT, text))
     sent = [call.text for call in api.requests("sendMessage")]
     assert sent == [paragraph.strip()] * 3  # cut between paragraphs
     assert all(len(piece) <= MAX_TEXT for piece in sent)
@@ -622,8 +642,8 @@ def test_messages_to_one_chat_are_spaced(api: TelegramApi) -> None:
 
     async def send() -> None:
         await asyncio.gather(
-            *(output.send_text_message("1001", f"part {n}") for n in range(3)),
-            output.send_text_message("1002", "someone else"),
+            *(output.send_text_message(MAYAS_CHAT, f"part {n}") for n in range(3)),
+            output.send_text_message("telegram-1002", "someone else"),
         )
 
     run(send())
@@ -638,14 +658,14 @@ def test_messages_to_one_chat_are_spaced(api: TelegramApi) -> None:
 def test_retry_after_is_waited_out_then_the_message_sent(api: TelegramApi) -> None:
     sleeps = Sleeps()
     api.fail("sendMessage", "retry_after", seconds=3)
-    run(TelegramOutput(client(api, sleep=sleeps)).send_text_message("1001", "hello"))
+    run(TelegramOutput(client(api, sleep=sleeps)).send_text_message(MAYAS_CHAT, "hello"))
     assert sleeps.seconds == [3.0]
     assert [c.fault for c in api.calls if c.method == "sendMessage"] == ["retry_after", None]
 
 
 def test_retry_after_really_waits(api: TelegramApi) -> None:
     api.fail("sendMessage", "retry_after", seconds=1)
-    run(TelegramOutput(client(api)).send_text_message("1001", "hello"))
+    run(TelegramOutput(client(api)).send_text_message(MAYAS_CHAT, "hello"))
     failed, sent = [c for c in api.calls if c.method == "sendMessage"]
     assert sent.at - failed.at >= 0.95
 
@@ -657,8 +677,8 @@ def test_a_blocked_bot_is_logged_and_skipped(
     output = TelegramOutput(client(api))
 
     async def send() -> None:
-        await output.send_text_message("1001", "hello")  # must not raise
-        await output.send_text_message("1002", "hello Tom")
+        await output.send_text_message(MAYAS_CHAT, "hello")  # must not raise
+        await output.send_text_message("telegram-1002", "hello Tom")
 
     with caplog.at_level(logging.WARNING):
         run(send())
@@ -668,7 +688,7 @@ def test_a_blocked_bot_is_logged_and_skipped(
 
 def test_a_rejected_request_is_logged_not_retried(api: TelegramApi) -> None:
     api.fail("sendMessage", "bad_request")
-    run(TelegramOutput(client(api)).send_text_message("1001", "hello"))
+    run(TelegramOutput(client(api)).send_text_message(MAYAS_CHAT, "hello"))
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
 
 
@@ -676,7 +696,7 @@ def test_a_timeout_is_retried_with_backoff(api: TelegramApi) -> None:
     sleeps = Sleeps()
     api.fail("sendMessage", "slow", seconds=1.0)
     started = time.monotonic()
-    run(TelegramOutput(client(api, timeout=0.3, sleep=sleeps)).send_text_message("1001", "hi"))
+    run(TelegramOutput(client(api, timeout=0.3, sleep=sleeps)).send_text_message(MAYAS_CHAT, "hi"))
     assert time.monotonic() - started < 1.0
     assert sleeps.seconds == [0.01]
     assert [c.fault for c in api.calls if c.method == "sendMessage"] == ["slow", None]
@@ -688,7 +708,11 @@ def test_three_timeouts_give_up_without_raising(
     sleeps = Sleeps()
     api.fail("sendMessage", "slow", seconds=1.0, times=3)
     with caplog.at_level(logging.ERROR):
-        run(TelegramOutput(client(api, timeout=0.2, sleep=sleeps)).send_text_message("1001", "hi"))
+        run(
+            TelegramOutput(client(api, timeout=0.2, sleep=sleeps)).send_text_message(
+                MAYAS_CHAT, "hi"
+            )
+        )
     assert sleeps.seconds == [0.01, 0.02]  # exponential
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 3
     assert any("failed" in record.message for record in caplog.records)
@@ -698,9 +722,9 @@ def test_images_and_custom_messages(api: TelegramApi) -> None:
     output = TelegramOutput(client(api))
 
     async def send() -> None:
-        await output.send_image_url("1001", "https://example.com/hoodie.jpg")
-        await output.send_custom_json("1001", {"text": "From a custom action"})
-        await output.send_custom_json("1001", {"carousel": [1, 2]})
+        await output.send_image_url(MAYAS_CHAT, "https://example.com/hoodie.jpg")
+        await output.send_custom_json(MAYAS_CHAT, {"text": "From a custom action"})
+        await output.send_custom_json(MAYAS_CHAT, {"carousel": [1, 2]})
 
     run(send())
     assert api.requests("sendPhoto")[0].params["photo"] == "https://example.com/hoodie.jpg"
@@ -711,7 +735,7 @@ def test_the_output_channel_is_what_agents_reply_through(api: TelegramApi) -> No
     telegram = channel(api)
     output = telegram.get_output_channel()
     assert isinstance(output, TelegramOutput) and output.name() == "relay_telegram"
-    run(output.send_response("1001", {"text": "Hi, I'm Alice from the team."}))
+    run(output.send_response(MAYAS_CHAT, {"text": "Hi, I'm Alice from the team."}))
     assert [(c.chat_id, c.text) for c in api.requests("sendMessage")] == [
         ("1001", "Hi, I'm Alice from the team.")
     ]
@@ -720,3 +744,10 @@ def test_the_output_channel_is_what_agents_reply_through(api: TelegramApi) -> No
 def test_the_bot_is_initialised_once(api: TelegramApi) -> None:
     deliver(channel(api), message_update("one"), message_update("two"), callback_update("/deny"))
     assert len(api.requests("getMe")) == 1
+
+
+@pytest.mark.parametrize("recipient", ["1001", "rest-1001", "widget-1001", "site-1001"])
+def test_only_telegram_conversations_are_sent_to_telegram(api: TelegramApi, recipient: str) -> None:
+    with pytest.raises(ValueError, match="not a telegram conversation"):
+        run(TelegramOutput(client(api)).send_text_message(recipient, "hello"))
+    assert api.requests("sendMessage") == []

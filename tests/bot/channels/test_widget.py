@@ -25,9 +25,9 @@ from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from bot.channels.inbound import MAX_BODY, MAX_TEXT
+from bot.channels.replies import domain_text
 from bot.channels.widget import (
-    MAX_BODY,
-    MAX_TEXT,
     STATIC,
     WidgetCollector,
     WidgetInput,
@@ -42,7 +42,8 @@ from bot.handoff.agents import add_agent
 from bot.handoff.context import AGENT_KEY
 from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import TicketStore
-from tests.bot.channels.test_rest import Processor, serving
+from tests.support.asgi import serving
+from tests.support.rasa import Processor
 
 SECRET = b"a-test-secret-that-is-long-enough"
 SHOP = "https://shop.example.com"
@@ -84,7 +85,8 @@ class StandInAgent:
         self.processor = Processor(self.tracker_store)
 
     async def parse_message(self, text: str) -> dict[str, Any]:
-        return {"text": text, "intent": {"name": "greet", "confidence": 0.9}}
+        intent = "nevermind" if "never mind" in text else "greet"
+        return {"text": text, "intent": {"name": intent, "confidence": 0.9}}
 
     def save(self, sender: str, *events: Any) -> None:
         run(self.tracker_store.save(DialogueStateTracker.from_events(sender, list(events))))
@@ -362,12 +364,23 @@ def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_
 
 
 def test_a_button_payload_is_passed_on_as_the_message(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, rasa: Rasa, store: TicketStore
 ) -> None:
-    token, _ = token_and_sender(channel)
+    token, sender = token_and_sender(channel)
+    agent.save(sender, BotUttered("Shall I?", data={"buttons": [{"payload": "/affirm"}]}))
     answer = one(app, "POST", "/message", json={"token": token, "payload": "/affirm"})
     assert answer.status_code == 200
     assert [message.text for message in rasa.received] == ["/affirm"]
+
+
+def test_a_payload_the_bot_did_not_offer_is_read_as_text(
+    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+) -> None:
+    token, _ = token_and_sender(channel)
+    for forged in ({"payload": "/restart"}, {"text": "/restart"}):
+        answer = one(app, "POST", "/message", json={"token": token, **forged})
+        assert answer.status_code == 200
+    assert [message.text for message in rasa.received] == ["restart", "restart"]
 
 
 def test_a_text_plain_body_is_read_as_json(
@@ -470,7 +483,10 @@ def test_a_failing_bot_answers_503_without_details(
     token, _ = token_and_sender(channel)
     answer = one(app, "POST", "/message", json={"token": token, "text": "hi"})
     assert answer.status_code == 503
-    assert answer.json() == {"error": "The assistant is unavailable right now"}
+    assert answer.json() == {
+        "error": "The assistant is unavailable right now",
+        "messages": [{"from": "bot", "text": domain_text("utter_service_unavailable")}],
+    }
 
 
 def test_messages_go_through_the_handoff_gate(
@@ -479,11 +495,11 @@ def test_messages_go_through_the_handoff_gate(
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("a person please", input_channel="widget"), ConversationPaused())
     ticket = open_ticket(store, sender)
-    answer = one(app, "POST", "/message", json={"token": token, "payload": "/nevermind"})
+    answer = one(app, "POST", "/message", json={"token": token, "text": "never mind"})
     assert answer.status_code == 200
     assert store.get(ticket["id"])["status"] == "returned_to_bot"
     assert answer.json()["state"] == "bot"
-    assert [message.text for message in rasa.received] == ["/nevermind"]
+    assert [message.text for message in rasa.received] == ["never mind"]
 
 
 # CORS

@@ -107,7 +107,7 @@ def run(coroutine: Any) -> Any:
 
 
 def customer_wrote(
-    agent: StandInAgent, conversation_id: str = "web-1", channel: str = "rest"
+    agent: StandInAgent, conversation_id: str = "rest-web-1", channel: str = "rest"
 ) -> DialogueStateTracker:
     """Stores a conversation whose latest message came in on `channel`."""
     tracker = DialogueStateTracker.from_events(
@@ -117,7 +117,7 @@ def customer_wrote(
     return tracker
 
 
-def stored(agent: StandInAgent, conversation_id: str = "web-1") -> DialogueStateTracker:
+def stored(agent: StandInAgent, conversation_id: str = "rest-web-1") -> DialogueStateTracker:
     tracker = run(agent.tracker_store.retrieve(conversation_id))
     assert tracker is not None
     return tracker
@@ -134,17 +134,39 @@ def count(tracker: DialogueStateTracker, kind: type) -> int:
 # output_channel
 
 
-def test_output_channel_is_the_one_of_the_channel_the_customer_last_wrote_on(
+def test_output_channel_is_the_one_of_the_channel_that_owns_the_conversation(
     conversations: Conversations, agent: StandInAgent, rest: Channel
 ) -> None:
     tracker = customer_wrote(agent, channel="rest")
     assert conversations.output_channel(tracker) is rest.output
 
 
-def test_output_channel_falls_back_to_collecting_for_an_unknown_channel(
-    conversations: Conversations, agent: StandInAgent
+@pytest.mark.parametrize("latest", ["rest", "widget", "facebook", None])
+def test_a_telegram_conversation_is_answered_on_telegram_whatever_wrote_last(
+    agent: StandInAgent, latest: str | None
 ) -> None:
-    tracker = customer_wrote(agent, channel="facebook")
+    telegram, rest = Channel("relay_telegram"), Channel("rest")
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[rest, telegram]))
+    tracker = customer_wrote(agent, "telegram-1001", channel=latest or "")
+    assert Conversations(app).output_channel(tracker) is telegram.output  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("latest", ["rest", "widget"])
+def test_a_signed_in_customer_is_answered_where_they_wrote(
+    agent: StandInAgent, latest: str
+) -> None:
+    widget, rest = Channel("widget"), Channel("rest")
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[rest, widget]))
+    tracker = customer_wrote(agent, "site-web-maya", channel=latest)
+    chosen = Conversations(app).output_channel(tracker)  # type: ignore[arg-type]
+    assert chosen is {"rest": rest, "widget": widget}[latest].output
+
+
+@pytest.mark.parametrize("conversation", ["1001", "web-1", "facebook-1"])
+def test_output_channel_falls_back_to_collecting_outside_the_namespaces(
+    conversations: Conversations, agent: StandInAgent, conversation: str
+) -> None:
+    tracker = customer_wrote(agent, conversation, channel="rest")
     assert type(conversations.output_channel(tracker)) is CollectingOutputChannel
 
 
@@ -169,7 +191,7 @@ def test_output_channel_falls_back_when_the_app_has_no_input_channels(
 def test_output_channel_falls_back_when_the_customer_never_wrote(
     conversations: Conversations,
 ) -> None:
-    tracker = DialogueStateTracker.from_events("web-1", [])
+    tracker = DialogueStateTracker.from_events("rest-web-1", [])
     assert type(conversations.output_channel(tracker)) is CollectingOutputChannel
 
 
@@ -180,16 +202,18 @@ def test_an_agents_message_reaches_the_customer_on_their_channel(
     conversations: Conversations, agent: StandInAgent, rest: Channel
 ) -> None:
     customer_wrote(agent)
-    run(conversations.say_as_agent("web-1", "Hi, I'm looking into it.", ALICE))
+    run(conversations.say_as_agent("rest-web-1", "Hi, I'm looking into it.", ALICE))
     assert rest.output is not None
-    assert rest.output.messages == [{"recipient_id": "web-1", "text": "Hi, I'm looking into it."}]
+    assert rest.output.messages == [
+        {"recipient_id": "rest-web-1", "text": "Hi, I'm looking into it."}
+    ]
 
 
 def test_an_agents_message_is_recorded_as_a_bot_utterance_naming_the_agent(
     conversations: Conversations, agent: StandInAgent
 ) -> None:
     customer_wrote(agent)
-    run(conversations.say_as_agent("web-1", "Hi, I'm looking into it.", ALICE))
+    run(conversations.say_as_agent("rest-web-1", "Hi, I'm looking into it.", ALICE))
     [uttered] = bot_utterances(stored(agent))
     assert uttered.text == "Hi, I'm looking into it."
     assert uttered.metadata == {AGENT_KEY: ALICE}
@@ -199,18 +223,18 @@ def test_an_agents_message_is_recorded_as_a_bot_utterance_naming_the_agent(
 def test_an_agents_message_is_recorded_even_without_a_channel_to_send_it_on(
     conversations: Conversations, agent: StandInAgent, rest: Channel
 ) -> None:
-    customer_wrote(agent, channel="facebook")
-    run(conversations.say_as_agent("web-1", "Hello?", ALICE))
+    customer_wrote(agent, "facebook-1", channel="facebook")
+    run(conversations.say_as_agent("facebook-1", "Hello?", ALICE))
     assert rest.output is not None and rest.output.messages == []
-    assert [event.text for event in bot_utterances(stored(agent))] == ["Hello?"]
+    assert [event.text for event in bot_utterances(stored(agent, "facebook-1"))] == ["Hello?"]
 
 
 def test_agents_messages_keep_their_order(
     conversations: Conversations, agent: StandInAgent
 ) -> None:
     customer_wrote(agent)
-    run(conversations.say_as_agent("web-1", "One moment.", ALICE))
-    run(conversations.say_as_agent("web-1", "Found it.", ALICE))
+    run(conversations.say_as_agent("rest-web-1", "One moment.", ALICE))
+    run(conversations.say_as_agent("rest-web-1", "Found it.", ALICE))
     assert [event.text for event in bot_utterances(stored(agent))] == ["One moment.", "Found it."]
 
 
@@ -221,9 +245,11 @@ def test_utter_fills_a_domain_response_and_sends_it(
     conversations: Conversations, agent: StandInAgent, rest: Channel
 ) -> None:
     customer_wrote(agent)
-    run(conversations.utter("web-1", "utter_agent_joined", agent="Alice"))
+    run(conversations.utter("rest-web-1", "utter_agent_joined", agent="Alice"))
     assert rest.output is not None
-    assert rest.output.messages == [{"recipient_id": "web-1", "text": "Alice joined the chat."}]
+    assert rest.output.messages == [
+        {"recipient_id": "rest-web-1", "text": "Alice joined the chat."}
+    ]
     [uttered] = bot_utterances(stored(agent))
     assert uttered.text == "Alice joined the chat."
     assert uttered.metadata["utter_action"] == "utter_agent_joined"
@@ -234,11 +260,11 @@ def test_utter_sends_a_responses_buttons_and_records_them(
     conversations: Conversations, agent: StandInAgent, rest: Channel
 ) -> None:
     customer_wrote(agent)
-    run(conversations.utter("web-1", "utter_csat"))
+    run(conversations.utter("rest-web-1", "utter_csat"))
     buttons = DOMAIN["responses"]["utter_csat"][0]["buttons"]
     assert rest.output is not None
     assert rest.output.messages == [
-        {"recipient_id": "web-1", "text": "How did we do?", "buttons": buttons}
+        {"recipient_id": "rest-web-1", "text": "How did we do?", "buttons": buttons}
     ]
     [uttered] = bot_utterances(stored(agent))
     assert uttered.data["buttons"] == buttons
@@ -248,7 +274,7 @@ def test_utter_of_a_response_the_domain_lacks_sends_and_records_nothing(
     conversations: Conversations, agent: StandInAgent, rest: Channel
 ) -> None:
     before = len(customer_wrote(agent).events)
-    run(conversations.utter("web-1", "utter_missing"))
+    run(conversations.utter("rest-web-1", "utter_missing"))
     assert rest.output is not None and rest.output.messages == []
     assert len(stored(agent).events) == before
 
@@ -260,23 +286,23 @@ def test_set_paused_pauses_and_resumes_the_conversation(
     conversations: Conversations, agent: StandInAgent
 ) -> None:
     customer_wrote(agent)
-    run(conversations.set_paused("web-1", True))
+    run(conversations.set_paused("rest-web-1", True))
     assert stored(agent).is_paused()
-    assert run(conversations.is_paused("web-1")) is True
-    run(conversations.set_paused("web-1", False))
+    assert run(conversations.is_paused("rest-web-1")) is True
+    run(conversations.set_paused("rest-web-1", False))
     assert not stored(agent).is_paused()
-    assert run(conversations.is_paused("web-1")) is False
+    assert run(conversations.is_paused("rest-web-1")) is False
 
 
 def test_set_paused_twice_adds_a_single_event(
     conversations: Conversations, agent: StandInAgent
 ) -> None:
     customer_wrote(agent)
-    run(conversations.set_paused("web-1", True))
-    run(conversations.set_paused("web-1", True))
+    run(conversations.set_paused("rest-web-1", True))
+    run(conversations.set_paused("rest-web-1", True))
     assert count(stored(agent), ConversationPaused) == 1
-    run(conversations.set_paused("web-1", False))
-    run(conversations.set_paused("web-1", False))
+    run(conversations.set_paused("rest-web-1", False))
+    run(conversations.set_paused("rest-web-1", False))
     assert count(stored(agent), ConversationResumed) == 1
 
 
@@ -284,7 +310,7 @@ def test_resuming_a_conversation_that_is_not_paused_adds_nothing(
     conversations: Conversations, agent: StandInAgent
 ) -> None:
     before = len(customer_wrote(agent).events)
-    run(conversations.set_paused("web-1", False))
+    run(conversations.set_paused("rest-web-1", False))
     assert len(stored(agent).events) == before
 
 
@@ -295,10 +321,10 @@ def test_an_unknown_conversation_is_not_paused(conversations: Conversations) -> 
 def test_pausing_only_affects_its_own_conversation(
     conversations: Conversations, agent: StandInAgent
 ) -> None:
-    customer_wrote(agent, "web-1")
+    customer_wrote(agent, "rest-web-1")
     customer_wrote(agent, "web-2")
-    run(conversations.set_paused("web-1", True))
-    assert run(conversations.is_paused("web-1")) is True
+    run(conversations.set_paused("rest-web-1", True))
+    assert run(conversations.is_paused("rest-web-1")) is True
     assert run(conversations.is_paused("web-2")) is False
 
 
@@ -307,8 +333,8 @@ def test_pausing_only_affects_its_own_conversation(
 
 def test_events_are_returned_as_dicts(conversations: Conversations, agent: StandInAgent) -> None:
     customer_wrote(agent)
-    run(conversations.say_as_agent("web-1", "Hello", ALICE))
-    events = run(conversations.events("web-1"))
+    run(conversations.say_as_agent("rest-web-1", "Hello", ALICE))
+    events = run(conversations.events("rest-web-1"))
     assert all(isinstance(event, dict) for event in events)
     assert [event["event"] for event in events] == ["user", "bot"]
     assert events[0]["text"] == "where is my order"

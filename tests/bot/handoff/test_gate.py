@@ -17,7 +17,12 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.events import (
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.handoff import runtime
@@ -111,8 +116,11 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-def conversation(agent: StandInAgent, *, paused: bool) -> None:
-    events = [UserUttered("I want a person", input_channel="rest")]
+def conversation(agent: StandInAgent, *, paused: bool, offered: tuple[str, ...] = ()) -> None:
+    events: list[Any] = [UserUttered("I want a person", input_channel="rest")]
+    if offered:
+        buttons = [{"title": payload, "payload": payload} for payload in offered]
+        events.append(BotUttered("Anything else?", data={"buttons": buttons}))
     if paused:
         events.append(ConversationPaused())
     run(agent.tracker_store.save(DialogueStateTracker.from_events(CONVERSATION, events)))
@@ -249,13 +257,39 @@ def test_the_nevermind_payload_withdraws_without_asking_the_nlu(
     gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
-    conversation(agent, paused=True)
+    conversation(agent, paused=True, offered=(f"/{NEVERMIND}",))
     agent.failure = RuntimeError("the NLU must not be asked")
     run(gate.deliver(says(f"/{NEVERMIND}")))
     assert agent.parsed == []
     assert store.get(ticket["id"])["status"] == "returned_to_bot"
     assert not is_paused(agent)
     assert len(rasa.received) == 1
+
+
+@pytest.mark.parametrize("typed", ["/restart", "/session_start", '/nevermind{"x": 1}', "/greet"])
+def test_a_typed_payload_cannot_wake_a_paused_conversation(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore, typed: str
+) -> None:
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")  # a person has the conversation
+    conversation(agent, paused=True)
+    run(gate.deliver(says(typed)))
+    assert is_paused(agent)
+    assert store.get(ticket["id"])["status"] == "assigned"
+    [passed] = rasa.received
+    assert passed.text == typed if typed == "/greet" else not passed.text.startswith("/")
+
+
+def test_a_forged_nevermind_payload_is_read_by_the_nlu(
+    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+) -> None:
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    agent.intent = "greet"
+    run(gate.deliver(says(f"/{NEVERMIND}")))
+    assert agent.parsed == [NEVERMIND]
+    assert store.get(ticket["id"])["status"] == "waiting"
+    assert [message.text for message in rasa.received] == [NEVERMIND]
 
 
 def test_a_low_confidence_nevermind_does_not_withdraw(

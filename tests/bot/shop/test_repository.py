@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.identity import CustomerLink
 from bot.shop.repository import ShopRepository, init_db, make_engine
 
 TODAY = date(2026, 11, 24)
@@ -45,14 +46,28 @@ def test_init_db_seeds_only_an_empty_database(tmp_path):
 # --- Customers ---
 
 
-@pytest.mark.parametrize(("sender", "name"), [("web-maya", "Maya Patel"), ("1002", "Tom Becker")])
-def test_customer_by_sender_matches_website_or_telegram_id(repo, sender, name):
-    assert repo.customer_by_sender(sender).name == name
+@pytest.mark.parametrize(
+    ("link", "name"),
+    [
+        (CustomerLink("website_id", "web-maya"), "Maya Patel"),
+        (CustomerLink("telegram_id", "1002"), "Tom Becker"),
+    ],
+)
+def test_customer_by_link_matches_the_proven_column(repo, link, name):
+    assert repo.customer_by_link(link).name == name
 
 
-@pytest.mark.parametrize("sender", ["web-nobody", "", "maya.patel@example.com"])
-def test_unknown_sender(repo, sender):
-    assert repo.customer_by_sender(sender) is None
+@pytest.mark.parametrize(
+    "link",
+    [
+        CustomerLink("website_id", "1001"),  # Maya's Telegram id is not a website id
+        CustomerLink("telegram_id", "web-maya"),
+        CustomerLink("website_id", "web-nobody"),
+        CustomerLink("website_id", "maya.patel@example.com"),
+    ],
+)
+def test_a_link_only_matches_its_own_column(repo, link):
+    assert repo.customer_by_link(link) is None
 
 
 def test_customer_by_email_ignores_case_and_spaces(repo):

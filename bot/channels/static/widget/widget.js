@@ -22,6 +22,8 @@
   var POLL_FAST = 2500;
   var POLL_SLOW = 15000;
   var MAX_TEXT = 5000;
+  var RETRIES = 3;  // of a message the server could not store (503), after 1, 3 and 9 s
+  var RETRY_MS = 1000;
   var CSAT = /^\/inform\{"csat_score": ?"([1-5])"\}$/;
   var URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"']+/gi;
   var TRAILING = /[.,;:!?)\]}'"]+$/;
@@ -47,7 +49,7 @@
       }
     }
     if (script && script.dataset) {
-      ["server", "title", "subtitle", "colour", "color", "greeting"].forEach(function (key) {
+      ["server", "title", "subtitle", "colour", "color", "greeting", "customer", "customerSignature"].forEach(function (key) {
         if (script.dataset[key] !== undefined) { config[key] = script.dataset[key]; }
       });
     }
@@ -160,8 +162,12 @@
     this.config = config;
     this.store = new Store(config.server);
     var saved = this.store.load();
-    this.token = typeof saved.token === "string" ? saved.token : null;
-    this.after = Number(saved.after) || 0;
+    // A session belongs to the customer the shop signed in (or to nobody): when the page's
+    // customer changes (signed in, out, or someone else), the old session is not theirs.
+    this.customer = typeof config.customer === "string" && config.customer ? config.customer : null;
+    var same = (saved.customer || null) === this.customer;
+    this.token = same && typeof saved.token === "string" ? saved.token : null;
+    this.after = same ? Number(saved.after) || 0 : 0;
     this.isOpen = false;
     this.state = null;
     this.agent = null;
@@ -355,6 +361,8 @@
         if (!reply.ok) {
           var error = new Error(data.error || "HTTP " + reply.status);
           error.status = reply.status;
+          // What the server says to the customer about it (from Relay's domain.yml).
+          error.said = (data.messages || []).map(function (m) { return m.text; }).filter(Boolean)[0];
           throw error;
         }
         return data;
@@ -363,7 +371,7 @@
   };
 
   Widget.prototype.remember = function () {
-    this.store.save({token: this.token, after: this.after});
+    this.store.save({token: this.token, after: this.after, customer: this.customer});
   };
 
   Widget.prototype.forget = function () {
@@ -396,7 +404,16 @@
       : Promise.resolve();
     this.connecting = resume.then(function () {
       if (self.token) { return; }
-      return self.api("POST", "/session", {}).then(function (session) {
+      var signedIn = self.customer
+        ? {customer: self.customer, customerSignature: String(self.config.customerSignature || "")}
+        : {};
+      return self.api("POST", "/session", signedIn).catch(function (error) {
+        if (error.status !== 403 || !self.customer) { throw error; }
+        // The shop's signature of its customer did not check out: chat anonymously.
+        console.warn("Relay widget: customerSignature does not match customer; chatting anonymously");
+        self.customer = null;
+        return self.api("POST", "/session", {});
+      }).then(function (session) {
         self.token = session.token;
         self.after = 0;
         self.remember();
@@ -460,7 +477,16 @@
         return self.api("POST", "/message", Object.assign({token: self.token}, message), 60000);
       });
     };
-    attempt().catch(function (error) {
+    // A store that is down for a moment (503) is retried, so the message is not lost.
+    var retried = function (left, wait) {
+      return attempt().catch(function (error) {
+        if (error.status !== 503 || !left) { throw error; }
+        return new Promise(function (done) { setTimeout(done, wait); }).then(function () {
+          return retried(left - 1, wait * 3);
+        });
+      });
+    };
+    retried(RETRIES, RETRY_MS).catch(function (error) {
       if (error.status === 401 || error.status === 403) {
         self.forget();
         return attempt();  // the session was no longer valid: start a new one, once
@@ -473,9 +499,9 @@
     }).catch(function (error) {
       self.showTyping(false);
       self.renderBot({
-        text: error.status === 413
+        text: error.said || (error.status === 413
           ? "Sorry, that message is too long. Please send a shorter one."
-          : "Sorry, I can't reach the assistant right now. Please try again in a moment."
+          : "Sorry, I can't reach the assistant right now. Please try again in a moment.")
       }, false).classList.add("msg-error");
     });
   };

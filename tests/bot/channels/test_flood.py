@@ -1,0 +1,48 @@
+"""bot/channels/flood.py: a brake on floods of messages, per conversation and per client."""
+
+from __future__ import annotations
+
+from bot.channels.flood import Floodgate, Limit, Window
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_conversation_is_limited_within_its_window() -> None:
+    clock = Clock()
+    gate = Floodgate(Limit(3, 60), Limit(100, 60), clock=clock)
+    assert [gate.admits("c1", "ip:1") for _ in range(5)] == [True, True, True, False, False]
+    assert gate.admits("c2", "ip:1")  # another conversation of the same client
+    clock.now = 200
+    assert gate.admits("c1", "ip:1")  # the window has passed
+
+
+def test_a_client_is_limited_across_its_conversations() -> None:
+    gate = Floodgate(Limit(100, 60), Limit(4, 60), clock=Clock())
+    admitted = [gate.admits(f"c{n}", "ip:1") for n in range(6)]
+    assert admitted == [True, True, True, True, False, False]
+    assert gate.admits("c9", "ip:2")
+
+
+def test_refused_messages_count_so_a_script_stays_refused() -> None:
+    clock = Clock()
+    gate = Floodgate(Limit(2, 10), Limit(100, 10), clock=clock)
+    for second in range(30):
+        clock.now = second
+        gate.admits("c1", "ip:1")
+    clock.now = 30
+    assert not gate.admits("c1", "ip:1")
+    clock.now = 45
+    assert gate.admits("c1", "ip:1")
+
+
+def test_memory_stays_bounded_under_a_flood_of_new_keys() -> None:
+    window = Window(Limit(1, 60), clock=Clock(), max_keys=100)
+    for number in range(10_000):
+        window.hit(f"key-{number}")
+    assert len(window._hits) == 100
