@@ -52,8 +52,8 @@ test: $(MODEL)  ## Run the whole test suite (trains first when needed)
 shell: $(MODEL)  ## Talk to the bot in the terminal
 	$(PY) -m bot.tools.shell --model $(MODEL) $(ARGS)
 
-agent: $(STAMP)  ## Add a console agent or reset their password: make agent USERNAME=alice NAME="Alice M"
-	$(PY) -m bot.handoff.agents add "$(USERNAME)" --name "$(or $(NAME),$(USERNAME))"
+agent: $(STAMP)  ## Add a console agent or reset their password: make agent USERNAME=alice NAME="Alice M" [ROLE=admin]
+	$(PY) -m bot.handoff.agents add "$(USERNAME)" --name "$(or $(NAME),$(USERNAME))" $(if $(ROLE),--role $(ROLE))
 
 validate: $(STAMP)  ## Check the training data and domain for conflicts
 	$(RASA) data validate --config config.yml --domain domain.yml --data data

@@ -30,6 +30,8 @@ class Settings:
         agents_file: YAML file with the console's agents and their password hashes.
         webhook_url: Where ticket events are POSTed (optional).
         webhook_secret: Key of the HMAC signature of those POSTs (required with the URL).
+        secure_cookies: Mark the console's cookies `Secure` even when the request arrived
+            over plain HTTP (a proxy in front terminates TLS); over HTTPS they always are.
     """
 
     data_dir: Path
@@ -40,6 +42,7 @@ class Settings:
     agents_file: Path | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    secure_cookies: bool = False
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -57,4 +60,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         agents_file=Path(env.get("RELAY_AGENTS_FILE") or data_dir / "agents.yml"),
         webhook_url=env.get("RELAY_WEBHOOK_URL") or None,
         webhook_secret=env.get("RELAY_WEBHOOK_SECRET") or None,
+        secure_cookies=(env.get("RELAY_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
     )

@@ -10,53 +10,14 @@ evicts the oldest), so a restart forgives everyone.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
-MAX_KEYS = 50_000
+from bot.sliding_window import Limit, Window
 
-
-@dataclass(frozen=True)
-class Limit:
-    """At most `count` messages in any `seconds`-long window."""
-
-    count: int
-    seconds: float
-
+__all__ = ["Floodgate", "Limit", "PER_CLIENT", "PER_CONVERSATION"]
 
 PER_CONVERSATION = Limit(20, 60.0)
 PER_CLIENT = Limit(60, 60.0)
-
-
-class Window:
-    """Sliding-window counters for many keys, forgetting the least recently used."""
-
-    def __init__(
-        self, limit: Limit, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS
-    ) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._max_keys = max_keys
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.get(key)
-        if hits is None:
-            hits = self._hits[key] = deque()
-            while len(self._hits) > self._max_keys:
-                self._hits.popitem(last=False)
-        self._hits.move_to_end(key)
-        while hits and hits[0] <= now - self.limit.seconds:
-            hits.popleft()
-        return hits
-
-    def full(self, key: str) -> bool:
-        return len(self._recent(key, self._clock())) >= self.limit.count
-
-    def hit(self, key: str) -> None:
-        now = self._clock()
-        self._recent(key, now).append(now)
 
 
 class Floodgate:

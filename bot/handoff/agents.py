@@ -1,15 +1,22 @@
 """The console's agents: usernames, display names and scrypt password hashes.
 
 Agents live in a YAML file outside the repository (RELAY_AGENTS_FILE, default
-var/agents.yml), never as plain passwords:
+var/agents.yml, readable by its owner only), never as plain passwords:
 
     agents:
       - username: alice
         name: Alice Moreau
+        role: agent
         password: scrypt$16384$8$1$<salt>$<hash>
 
+A role is `agent` (works the queue) or `admin` (also manages agents, takes over or
+closes any ticket, sees every ticket). An entry without a role is an agent, except
+`admin`, created before roles existed, which stays an admin.
+
 Add or reset one with `make agent USERNAME=alice NAME="Alice Moreau"` (asks for
-the password), i.e. `python -m bot.handoff.agents add alice --name "Alice Moreau"`.
+the password), i.e. `python -m bot.handoff.agents add alice --name "Alice Moreau"
+[--role admin]`; `remove alice` deletes one. A new password ends every console
+session of that agent (bot/handoff/auth.py compares a stamp of the hash).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import getpass
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -32,7 +40,11 @@ from bot.settings import load_settings
 
 N, R, P = 2**14, 8, 1
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # longer ones are refused before hashing (scrypt's cost grows with it)
 ADMIN_PASSWORD_FILE = "console_admin_password"
+AGENT, ADMIN = "agent", "admin"
+ROLES = (AGENT, ADMIN)
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -40,9 +52,24 @@ class Agent:
     username: str
     name: str
     password_hash: str
+    role: str = AGENT
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever the password does: sessions issued before a reset end."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def public(self) -> dict[str, str]:
+        """How the agent is shown: to colleagues in the console, to the customer by name."""
         return {"username": self.username, "name": self.name}
+
+    def profile(self) -> dict[str, str]:
+        """The signed-in agent's own view of themselves, with their role."""
+        return {**self.public(), "role": self.role}
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -53,6 +80,8 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
 
 
 def check_password(password: str, stored: str) -> bool:
+    if len(password) > MAX_PASSWORD:
+        return False
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
@@ -82,15 +111,17 @@ def load_agents(path: Path) -> dict[str, Agent]:
     agents = {}
     for entry in raw.get("agents") or []:
         try:
+            username = str(entry["username"])
+            role = str(entry.get("role") or (ADMIN if username == ADMIN else AGENT))
             agent = Agent(
-                str(entry["username"]),
-                str(entry.get("name") or entry["username"]),
-                str(entry["password"]),
+                username, str(entry.get("name") or username), str(entry["password"]), role
             )
         except (KeyError, TypeError) as error:
             raise AgentsError(f"{path}: each agent needs username and password") from error
         if not agent.password_hash.startswith("scrypt$"):
             raise AgentsError(f"{path}: {agent.username}'s password is not a scrypt hash")
+        if agent.role not in ROLES:
+            raise AgentsError(f"{path}: {agent.username}'s role {role!r} is not one of {ROLES}")
         agents[agent.username] = agent
     return agents
 
@@ -98,7 +129,7 @@ def load_agents(path: Path) -> dict[str, Agent]:
 def save_agents(path: Path, agents: dict[str, Agent]) -> None:
     data = {
         "agents": [
-            {"username": a.username, "name": a.name, "password": a.password_hash}
+            {"username": a.username, "name": a.name, "role": a.role, "password": a.password_hash}
             for a in agents.values()
         ]
     }
@@ -108,13 +139,42 @@ def save_agents(path: Path, agents: dict[str, Agent]) -> None:
     write_secret(path, text.encode("utf-8"))
 
 
-def add_agent(path: Path, username: str, name: str, password: str) -> Agent:
+def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AgentsError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AgentsError(f"a password has at most {MAX_PASSWORD} characters")
+
+
+def add_agent(
+    path: Path, username: str, name: str, password: str, role: str | None = None
+) -> Agent:
+    """Adds an agent, or resets an existing one's password (and name, and role if given)."""
+    check_new_password(password)
+    if not USERNAME.fullmatch(username):
+        raise AgentsError(
+            f"{username!r}: a username is 1-64 lower-case letters, digits, '.', '_' or '-'"
+        )
     agents = load_agents(path)
-    agents[username] = Agent(username, name, hash_password(password))
+    previous = agents.get(username)
+    chosen = role or (previous.role if previous else AGENT)
+    if chosen not in ROLES:
+        raise AgentsError(f"a role is one of {ROLES}, not {chosen!r}")
+    agents[username] = Agent(username, name, hash_password(password), chosen)
     save_agents(path, agents)
     return agents[username]
+
+
+def remove_agent(path: Path, username: str) -> Agent:
+    """Removes an agent; the last admin stays (someone must be able to manage the team)."""
+    agents = load_agents(path)
+    if username not in agents:
+        raise AgentsError(f"there is no agent {username!r}")
+    removed = agents.pop(username)
+    if removed.is_admin and not any(agent.is_admin for agent in agents.values()):
+        raise AgentsError(f"{username} is the last admin; make someone else admin first")
+    save_agents(path, agents)
+    return removed
 
 
 def ensure_admin(path: Path, data_dir: Path) -> Path | None:
@@ -123,7 +183,7 @@ def ensure_admin(path: Path, data_dir: Path) -> Path | None:
     if load_agents(path):
         return None
     password = secrets.token_urlsafe(12)
-    add_agent(path, "admin", "Admin", password)
+    add_agent(path, ADMIN, "Admin", password, role=ADMIN)
     secret_file = data_dir / ADMIN_PASSWORD_FILE
     write_secret(secret_file, (password + "\n").encode("utf-8"))
     return secret_file
@@ -135,21 +195,28 @@ def main(argv: list[str] | None = None) -> int:
     add = sub.add_parser("add", help="add an agent or reset their password")
     add.add_argument("username")
     add.add_argument("--name", default=None)
+    add.add_argument("--role", choices=ROLES, default=None, help="default: agent (or unchanged)")
+    remove = sub.add_parser("remove", help="remove an agent")
+    remove.add_argument("username")
     sub.add_parser("list", help="list the agents")
     args = parser.parse_args(argv)
     path = load_settings().agents_file
     assert path is not None
-    if args.command == "list":
-        for agent in load_agents(path).values():
-            print(f"{agent.username}\t{agent.name}")
-        return 0
-    password = os.environ.get("RELAY_AGENT_PASSWORD") or getpass.getpass("Password: ")
     try:
-        agent = add_agent(path, args.username, args.name or args.username, password)
+        if args.command == "list":
+            for agent in load_agents(path).values():
+                print(f"{agent.username}\t{agent.name}\t{agent.role}")
+            return 0
+        if args.command == "remove":
+            removed = remove_agent(path, args.username)
+            print(f"Removed agent {removed.username}; their console sessions have ended")
+            return 0
+        password = os.environ.get("RELAY_AGENT_PASSWORD") or getpass.getpass("Password: ")
+        agent = add_agent(path, args.username, args.name or args.username, password, args.role)
     except AgentsError as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"Saved agent {agent.username} ({agent.name}) in {path}")
+    print(f"Saved agent {agent.username} ({agent.name}, {agent.role}) in {path}")
     return 0
 
 

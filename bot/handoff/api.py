@@ -2,13 +2,17 @@
 
 Registered in credentials.yml like a channel (that is how Rasa mounts routes), it
 receives no customer messages itself. Every API route but sign-in needs a valid
-session (cookie or `Authorization: Bearer`); cookie-authenticated writes also need
-the `X-Relay-Console` header, which other sites cannot send (CSRF). The routes are
-documented in bot/handoff/openapi.yml, served at /console/api/v1/openapi.json.
+session (cookie or `Authorization: Bearer`; bot/handoff/auth.py); cookie-authenticated
+writes also need the `X-Relay-Console` header, which other sites cannot send (CSRF).
+Agents work the queue: they open any ticket but a colleague's case in progress, and
+take a colleague's ticket only when it is transferred to them; admins also manage the
+agents, take over or close any ticket, and see them all. The routes are documented in
+bot/handoff/openapi.yml, served at /console/api/v1/openapi.json.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,7 +26,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff import runtime
-from bot.handoff.agents import Agent, check_password, hash_password
+from bot.handoff.agents import (
+    ROLES,
+    Agent,
+    AgentsError,
+    add_agent,
+    remove_agent,
+)
 from bot.handoff.context import context, topic_names, transcript
 from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import MAX_TEXT, TicketError
@@ -33,7 +43,10 @@ STATIC = Path(__file__).parent / "console" / "static"
 ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
 SPEC = Path(__file__).parent / "openapi.yml"
 COOKIE = "relay_console"
+DEVICE_COOKIE = "relay_console_device"
 CSRF_HEADER = "X-Relay-Console"
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,8 +57,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-# Compared against when the username is unknown, so timing does not reveal usernames.
-DUMMY_HASH = hash_password("relay-no-such-agent")
+SIGN_IN_FIRST = "Sign in first"
+WRONG_PASSWORD = "Wrong username or password"
+TOO_MANY = "Too many failed sign-ins; try again in a few minutes"
+ADMINS_ONLY = "Only an admin can do that"
+NOT_YOURS = "This ticket is a colleague's; ask them to transfer it to you"
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -66,16 +82,35 @@ def _token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(COOKIE), True
 
 
+def _client(request: Request) -> str:
+    """The caller's address (the proxy's setting decides whether forwarded headers count)."""
+    return str(request.remote_addr or request.ip or "unknown")
+
+
+def _secure(request: Request) -> bool:
+    return request.scheme == "https" or runtime.settings().secure_cookies
+
+
+def _set_cookie(reply: HTTPResponse, request: Request, name: str, value: str, **extra: Any) -> None:
+    reply.cookies[name] = value
+    reply.cookies[name]["httponly"] = True
+    reply.cookies[name]["samesite"] = "Strict"
+    reply.cookies[name]["path"] = extra.pop("path", "/console")
+    if _secure(request):
+        reply.cookies[name]["secure"] = True
+    for key, setting in extra.items():
+        reply.cookies[name][key.replace("_", "-")] = setting
+
+
 def signed_in(handler: Handler) -> Handler:
     """Runs `handler(request, agent, ...)` for a signed-in agent; 401/403 otherwise."""
 
     @functools.wraps(handler)
     async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         token, from_cookie = _token(request)
-        username = runtime.tokens().username(token)
-        agent = runtime.agents().get(username) if username else None
+        agent = runtime.sessions().agent(token, runtime.agents())
         if agent is None:
-            return error(401, "Sign in first")
+            return error(401, SIGN_IN_FIRST)
         if request.method != "GET" and from_cookie and not request.headers.get(CSRF_HEADER):
             return error(403, f"Missing {CSRF_HEADER} header")
         runtime.store().touch_agent(agent.username)
@@ -85,6 +120,26 @@ def signed_in(handler: Handler) -> Handler:
             return error(failure.status, failure.message)
 
     return wrapped
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Lets only admins through (after `signed_in`); 403 for agents."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, agent: Agent, *args: Any, **kwargs: Any) -> HTTPResponse:
+        if not agent.is_admin:
+            return error(403, ADMINS_ONLY)
+        return await handler(request, agent, *args, **kwargs)
+
+    return wrapped
+
+
+def may_open(ticket: dict[str, Any], agent: Agent) -> bool:
+    """Admins open any ticket; agents all but a colleague's case in progress (unless it
+    was theirs before: a transfer doesn't lock the previous owner out of its history)."""
+    if agent.is_admin or ticket["status"] != "assigned":
+        return True
+    return runtime.store().held_by(ticket, agent.username)
 
 
 def present(ticket: dict[str, Any], agents: dict[str, Agent] | None = None) -> dict[str, Any]:
@@ -151,7 +206,7 @@ class Console:
 
     async def claim(self, ticket_id: int, agent: Agent) -> dict[str, Any]:
         before = self.store.get(ticket_id)
-        ticket = self.store.claim(ticket_id, agent.username)
+        ticket = self.store.claim(ticket_id, agent.username, take_over=agent.is_admin)
         conversation = ticket["conversation_id"]
         await self.conversations.set_paused(conversation, True)
         if before["assignee"] != agent.username:
@@ -166,9 +221,13 @@ class Console:
         return await self.refreshed(ticket_id)
 
     async def close(self, ticket_id: int, agent: Agent, status: str) -> dict[str, Any]:
-        ticket = self.store.check_owner(ticket_id, agent.username)
+        ticket = (
+            self.store.get(ticket_id)
+            if agent.is_admin
+            else self.store.check_owner(ticket_id, agent.username)
+        )
         await self.snapshot(ticket)
-        closed = self.store.close(ticket_id, agent.username, status)
+        closed = self.store.close(ticket_id, agent.username, status, any_owner=agent.is_admin)
         conversation = ticket["conversation_id"]
         await self.conversations.set_paused(conversation, False)
         if status == "resolved":
@@ -223,38 +282,42 @@ class ConsoleChannel(InputChannel):
         async def login(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
-            throttle = runtime.throttle()
-            if throttle.blocked(username):
-                return error(429, "Too many failed sign-ins; try again in a few minutes")
+            if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+                return error(401, WRONG_PASSWORD)
+            client = _client(request)
+            known_device = runtime.devices().knows(request.cookies.get(DEVICE_COOKIE), username)
+            guard = runtime.guard()
+            if guard.blocked(username, client, known_device):
+                return error(429, TOO_MANY)
             agent = runtime.agents().get(username)
-            valid = check_password(password, agent.password_hash if agent else DUMMY_HASH)
-            if agent is None or not valid:
-                throttle.failed(username)
-                return error(401, "Wrong username or password")
-            throttle.succeeded(username)
-            token = runtime.tokens().issue(agent.username)
+            if not await runtime.hasher().check(password, agent):
+                guard.failed(username, client)
+                return error(401, WRONG_PASSWORD)
+            assert agent is not None
+            guard.succeeded(username, client)
+            token = runtime.sessions().issue(agent)
             runtime.store().touch_agent(agent.username)
-            reply = ok({"agent": agent.public(), "token": token})
-            reply.cookies[COOKIE] = token
-            reply.cookies[COOKIE]["httponly"] = True
-            reply.cookies[COOKIE]["samesite"] = "Strict"
-            reply.cookies[COOKIE]["path"] = "/console"
+            reply = ok({"agent": agent.profile(), "token": token})
+            _set_cookie(reply, request, COOKIE, token)
+            device = runtime.devices().issue(agent.username)
+            _set_cookie(
+                reply, request, DEVICE_COOKIE, device, path=f"/console{api}/login", max_age=31536000
+            )
             return reply
 
         @console.route(f"{api}/logout", methods=["POST"])
         @signed_in
         async def logout(request: Request, agent: Agent) -> HTTPResponse:
+            runtime.sessions().revoke(_token(request)[0])
             runtime.store().sign_out(agent.username)
             reply = ok({"signed_out": True})
-            reply.cookies[COOKIE] = ""
-            reply.cookies[COOKIE]["max-age"] = 0
-            reply.cookies[COOKIE]["path"] = "/console"
+            _set_cookie(reply, request, COOKIE, "", max_age=0)
             return reply
 
         @console.route(f"{api}/me", methods=["GET"])
         @signed_in
         async def me(request: Request, agent: Agent) -> HTTPResponse:
-            return ok({"agent": agent.public()})
+            return ok({"agent": agent.profile()})
 
         @console.route(f"{api}/agents", methods=["GET"])
         @signed_in
@@ -264,11 +327,46 @@ class ConsoleChannel(InputChannel):
             return ok(
                 {
                     "agents": [
-                        {**other.public(), "online": other.username in online}
+                        {**other.profile(), "online": other.username in online}
                         for other in runtime.agents().values()
                     ]
                 }
             )
+
+        @console.route(f"{api}/agents", methods=["POST"])
+        @signed_in
+        @admin_only
+        async def save_agent(request: Request, agent: Agent) -> HTTPResponse:
+            """Adds an agent or resets one (a new password ends their sessions)."""
+            body = request.json if isinstance(request.json, dict) else {}
+            username, password = str(body.get("username") or ""), str(body.get("password") or "")
+            name = str(body.get("name") or username).strip()[:120]
+            role = body.get("role")
+            if role is not None and role not in ROLES:
+                return error(400, f"`role` is one of {list(ROLES)}")
+            path = runtime.settings().agents_file
+            assert path is not None
+            try:
+                saved = await asyncio.to_thread(add_agent, path, username, name, password, role)
+            except AgentsError as refused:
+                return error(400, str(refused))
+            ended = runtime.sessions().revoke_all(saved.username)
+            return ok({"agent": saved.profile(), "sessions_ended": ended})
+
+        @console.route(f"{api}/agents/<username>", methods=["DELETE"])
+        @signed_in
+        @admin_only
+        async def delete_agent(request: Request, agent: Agent, username: str) -> HTTPResponse:
+            if username == agent.username:
+                return error(400, "You can't remove yourself")
+            path = runtime.settings().agents_file
+            assert path is not None
+            try:
+                removed = await asyncio.to_thread(remove_agent, path, username)
+            except AgentsError as refused:
+                return error(404 if "no agent" in str(refused) else 400, str(refused))
+            runtime.sessions().revoke_all(removed.username)
+            return ok({"removed": removed.username})
 
         @console.route(f"{api}/tickets", methods=["GET"])
         @signed_in
@@ -277,11 +375,14 @@ class ConsoleChannel(InputChannel):
             if status not in ("open", "all"):
                 return error(400, "status is open or all")
             known = runtime.agents()
-            return ok({"tickets": [present(t, known) for t in runtime.store().queue(status)]})
+            found = runtime.store().queue(status)
+            return ok({"tickets": [present(t, known) for t in found]})
 
         @console.route(f"{api}/tickets/<ticket_id:int>", methods=["GET"])
         @signed_in
         async def ticket(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
+            if not may_open(runtime.store().get(ticket_id), agent):
+                return error(403, NOT_YOURS)
             return ok({"ticket": present(await Console(request).refreshed(ticket_id))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/claim", methods=["POST"])
@@ -307,7 +408,7 @@ class ConsoleChannel(InputChannel):
             to = _text(request, "to")
             if to not in runtime.agents():
                 return error(400, f"No agent called {to!r}")
-            ticket = runtime.store().transfer(ticket_id, agent.username, to)
+            ticket = runtime.store().transfer(ticket_id, agent.username, to, agent.is_admin)
             runtime.webhook().send("ticket.transferred", ticket)
             return ok({"ticket": present(ticket)})
 

@@ -1,79 +1,218 @@
-"""Console sign-in: signed, expiring session tokens and a brake on password guessing.
+"""Console sign-in: revocable sessions, a brake on password guessing, hashing off the loop.
 
-A token is `<username>.<expiry>.<HMAC-SHA256>` keyed with RELAY_CONSOLE_SECRET (or
-a random key generated once into the data directory), so it survives a restart
-of the server and cannot be forged. Tokens travel in an HttpOnly, SameSite=Strict
-cookie for the console page, or as `Authorization: Bearer <token>` for the API.
+- **Sessions** are random tokens (256 bits) whose SHA-256 the ticket database keeps
+  with the agent, an expiry and a stamp of the agent's password hash. A token works
+  until it expires (TOKEN_HOURS), its agent signs out (the row is deleted), the
+  agent's password is reset (the stamp no longer matches) or the agent is removed.
+  Every process shares the database, so a sign-out holds everywhere at once.
+- **Guessing** is braked per username and client address together, per address
+  (spraying many usernames) and per username (a botnet on one account). A browser
+  that signed in as that agent before carries a signed device cookie and is exempt
+  from the per-username brake, so nobody can keep `admin` out by failing on purpose;
+  refused attempts are not counted, and counts live in bounded memory.
+- **Hashing** (scrypt, ~16 MiB and tens of milliseconds each) runs in worker
+  threads, a few at a time, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import binascii
+import functools
 import hashlib
 import hmac
 import os
+import secrets
 import time
-from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.handoff.agents import Agent, check_password, hash_password
+from bot.handoff.models import ConsoleSession
 from bot.secret_files import generated_secret
+from bot.sliding_window import Limit, Window
 
 TOKEN_HOURS = 12
 SECRET_FILE = "console_secret"
-MAX_FAILURES = 5
-FAILURE_WINDOW = 300.0
+DEVICE_DAYS = 365
+MAX_TOKEN = 200
+PER_PAIR = Limit(5, 900.0)  # failures of one username from one address, in 15 minutes
+PER_CLIENT = Limit(20, 900.0)  # failures from one address, any username
+PER_USERNAME = Limit(50, 900.0)  # failures on one username from anywhere (unknown devices)
+HASHES_AT_ONCE = 4
 
 
 def console_secret(data_dir: Path) -> bytes:
+    """The key device cookies are signed with (RELAY_CONSOLE_SECRET, or one generated)."""
     configured = os.environ.get("RELAY_CONSOLE_SECRET")
     if configured:
         return configured.encode()
     return generated_secret(data_dir / SECRET_FILE)
 
 
-class Tokens:
-    def __init__(self, secret: bytes, clock=time.time) -> None:
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sessions:
+    """Console sessions kept in the ticket database (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] = utcnow,
+        hours: float = TOKEN_HOURS,
+    ) -> None:
+        ConsoleSession.__table__.create(engine, checkfirst=True)
+        self._sessions = sessionmaker(engine, future=True)
+        self._clock = clock
+        self._lifetime = timedelta(hours=hours)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def issue(self, agent: Agent) -> str:
+        """A new session for `agent`; forgets sessions that expired."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._transaction() as session:
+            session.query(ConsoleSession).filter(ConsoleSession.expires_at <= now).delete(
+                synchronize_session=False
+            )
+            session.add(
+                ConsoleSession(
+                    token_hash=_digest(token),
+                    username=agent.username,
+                    stamp=agent.stamp,
+                    created_at=now,
+                    expires_at=now + self._lifetime,
+                )
+            )
+        return token
+
+    def agent(self, token: str | None, agents: dict[str, Agent]) -> Agent | None:
+        """The signed-in agent of `token`; None for a missing, unknown, expired or revoked
+        one, or one issued before the agent's password was reset."""
+        if not token or len(token) > MAX_TOKEN:
+            return None
+        with self._transaction() as session:
+            row = session.get(ConsoleSession, _digest(token))
+            if row is None or row.expires_at <= self._clock():
+                return None
+            agent = agents.get(row.username)
+            if agent is None or not hmac.compare_digest(row.stamp, agent.stamp):
+                return None
+            return agent
+
+    def revoke(self, token: str | None) -> None:
+        if token:
+            with self._transaction() as session:
+                session.query(ConsoleSession).filter(
+                    ConsoleSession.token_hash == _digest(token)
+                ).delete(synchronize_session=False)
+
+    def revoke_all(self, username: str) -> int:
+        """Ends every session of `username`; returns how many there were."""
+        with self._transaction() as session:
+            return int(
+                session.query(ConsoleSession)
+                .filter(ConsoleSession.username == username)
+                .delete(synchronize_session=False)
+            )
+
+
+class Devices:
+    """Signed cookies that remember which agents signed in from a browser before."""
+
+    def __init__(self, secret: bytes, clock: Callable[[], float] = time.time) -> None:
         self._secret, self._clock = secret, clock
 
     def _sign(self, body: str) -> str:
-        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._secret, b"device." + body.encode(), hashlib.sha256).hexdigest()
 
-    def issue(self, username: str, hours: float = TOKEN_HOURS) -> str:
+    def issue(self, username: str) -> str:
         name = base64.urlsafe_b64encode(username.encode()).decode().rstrip("=")
-        body = f"{name}.{int(self._clock() + hours * 3600)}"
+        body = f"{name}.{int(self._clock() + DEVICE_DAYS * 86400)}"
         return f"{body}.{self._sign(body)}"
 
-    def username(self, token: str | None) -> str | None:
-        """The signed-in username, or None for a missing, forged or expired token."""
-        try:
-            name, expiry, signature = (token or "").split(".")
-        except ValueError:
-            return None
+    def knows(self, cookie: str | None, username: str) -> bool:
+        """Whether this browser signed in as `username` before (and the cookie is genuine)."""
+        parts = (cookie or "").split(".")
+        if len(parts) != 3 or len(cookie or "") > MAX_TOKEN:
+            return False
+        name, expiry, signature = parts
         if not hmac.compare_digest(self._sign(f"{name}.{expiry}").encode(), signature.encode()):
-            return None
+            return False
         if not expiry.isdigit() or int(expiry) < self._clock():
-            return None
-        return base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+            return False
+        try:
+            known = base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return hmac.compare_digest(known.encode(), username.encode())
 
 
-class Throttle:
-    """Refuses sign-in for a username after too many recent failures."""
+class SignInGuard:
+    """Decides whether a sign-in attempt may be checked at all (see the module docstring)."""
 
-    def __init__(self, clock=time.monotonic) -> None:
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._clock = clock
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._pairs = Window(PER_PAIR, clock)
+        self._clients = Window(PER_CLIENT, clock)
+        self._usernames = Window(PER_USERNAME, clock)
 
-    def _recent(self, username: str) -> deque[float]:
-        failures = self._failures[username]
-        while failures and failures[0] < self._clock() - FAILURE_WINDOW:
-            failures.popleft()
-        return failures
+    @staticmethod
+    def _pair(username: str, client: str) -> str:
+        return f"{username}\n{client}"
 
-    def blocked(self, username: str) -> bool:
-        return len(self._recent(username)) >= MAX_FAILURES
+    def blocked(self, username: str, client: str, known_device: bool = False) -> bool:
+        if self._pairs.full(self._pair(username, client)) or self._clients.full(client):
+            return True
+        return not known_device and self._usernames.full(username)
 
-    def failed(self, username: str) -> None:
-        self._recent(username).append(self._clock())
+    def failed(self, username: str, client: str) -> None:
+        self._pairs.hit(self._pair(username, client))
+        self._clients.hit(client)
+        self._usernames.hit(username)
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
+    def succeeded(self, username: str, client: str) -> None:
+        self._pairs.forget(self._pair(username, client))
+
+
+@functools.lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """Checked against when the username is unknown, so timing does not reveal usernames."""
+    return hash_password("relay-no-such-agent")
+
+
+class Hasher:
+    """Checks passwords in worker threads, at most HASHES_AT_ONCE at a time (memory)."""
+
+    def __init__(self, at_once: int = HASHES_AT_ONCE) -> None:
+        self._at_once = at_once
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            self._slots, self._loop = asyncio.Semaphore(self._at_once), loop
+        return self._slots
+
+    async def check(self, password: str, agent: Agent | None) -> bool:
+        """Whether `password` is `agent`'s (the same work when there is no such agent)."""
+        stored = agent.password_hash if agent else await asyncio.to_thread(dummy_hash)
+        async with self._semaphore():
+            valid = await asyncio.to_thread(check_password, password, stored)
+        return agent is not None and valid

@@ -24,6 +24,7 @@ from sanic import Sanic
 from bot.channels.payloads import customer_text, offered
 from bot.handoff import runtime
 from bot.handoff.conversations import Conversations
+from bot.handoff.tickets import TicketError
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,11 @@ class Gate:
         if ticket["status"] != "waiting":
             return
         if await self._withdraws(message):
-            closed = runtime.store().close(ticket["id"], None, "returned_to_bot")
+            try:
+                closed = runtime.store().close(
+                    ticket["id"], None, "returned_to_bot", only_if="waiting"
+                )
+            except TicketError:  # an agent claimed it a moment ago: the person stays
+                return
             await conversations.set_paused(message.sender_id, False)
             runtime.webhook().send("ticket.returned_to_bot", closed)

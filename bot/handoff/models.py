@@ -7,13 +7,14 @@ the tracker store is cleaned up; every change is also an entry in its history.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
 
 STATUSES = ("waiting", "assigned", "resolved", "returned_to_bot")
 OPEN_STATUSES = ("waiting", "assigned")
+OPEN = text("status IN ('waiting', 'assigned')")
 
 
 class Ticket(Base):
@@ -45,6 +46,17 @@ class Ticket(Base):
 
     notes = relationship("Note", back_populates="ticket", order_by="Note.id")
     history = relationship("HistoryEntry", back_populates="ticket", order_by="HistoryEntry.id")
+
+
+# One open ticket per conversation, held by the database itself (SQLite and PostgreSQL
+# both know partial indexes), so two processes racing to open one can't both succeed.
+ONE_OPEN_TICKET = Index(
+    "ux_handoff_open_ticket_per_conversation",
+    Ticket.conversation_id,
+    unique=True,
+    sqlite_where=OPEN,
+    postgresql_where=OPEN,
+)
 
 
 class Note(Base):
@@ -94,3 +106,15 @@ class OutboxMessage(Base):
     conversation_id = Column(String(255), nullable=False, index=True)
     payload_json = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False)
+
+
+class ConsoleSession(Base):
+    """A signed-in console session; the token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    username = Column(String(64), nullable=False, index=True)
+    stamp = Column(String(16), nullable=False)  # of the password hash it was issued under
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False, index=True)

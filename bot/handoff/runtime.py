@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from bot.handoff.agents import Agent, load_agents
-from bot.handoff.auth import Throttle, Tokens, console_secret
+from bot.handoff.auth import Devices, Hasher, Sessions, SignInGuard, console_secret
 from bot.handoff.rules import HandoffRules, load_rules
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
@@ -38,13 +38,24 @@ def webhook() -> Webhook:
 
 
 @lru_cache(maxsize=1)
-def tokens() -> Tokens:
-    return Tokens(console_secret(settings().data_dir))
+def sessions() -> Sessions:
+    """Console sessions, in the ticket database every process shares."""
+    return Sessions(make_engine(settings().shop_db_url))
 
 
 @lru_cache(maxsize=1)
-def throttle() -> Throttle:
-    return Throttle()
+def devices() -> Devices:
+    return Devices(console_secret(settings().data_dir))
+
+
+@lru_cache(maxsize=1)
+def guard() -> SignInGuard:
+    return SignInGuard()
+
+
+@lru_cache(maxsize=1)
+def hasher() -> Hasher:
+    return Hasher()
 
 
 def agents() -> dict[str, Agent]:
@@ -54,5 +65,5 @@ def agents() -> dict[str, Agent]:
 
 
 def reset() -> None:
-    for cached in (settings, store, rules, webhook, tokens, throttle):
+    for cached in (settings, store, rules, webhook, sessions, devices, guard, hasher):
         cached.cache_clear()

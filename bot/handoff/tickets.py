@@ -9,17 +9,20 @@ tests share them without SQLAlchemy leaking out. Rule violations raise
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from statistics import median
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff.models import (
+    ONE_OPEN_TICKET,
     OPEN_STATUSES,
     AgentPresence,
     Base,
@@ -28,6 +31,8 @@ from bot.handoff.models import (
     OutboxMessage,
     Ticket,
 )
+
+logger = logging.getLogger(__name__)
 
 PRIORITY_LABELS = {1: "urgent", 2: "high", 3: "normal"}
 CLOSED_STATUSES = ("resolved", "returned_to_bot")
@@ -53,11 +58,16 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Creates the handoff tables if missing (two processes may race on a fresh SQLite file)."""
+    """Creates the handoff tables if missing (two processes may race on a fresh SQLite file),
+    and the one-open-ticket index on a database made before it existed."""
     try:
         Base.metadata.create_all(engine)
     except OperationalError:
         Base.metadata.create_all(engine)
+    try:
+        ONE_OPEN_TICKET.create(engine, checkfirst=True)
+    except (IntegrityError, OperationalError) as error:  # older data with duplicates
+        logger.error("one open ticket per conversation is not enforced yet: %s", error)
 
 
 def _unread(transcript: list[dict[str, Any]]) -> int:
@@ -199,6 +209,43 @@ class TicketStore:
         """Opens a ticket, or returns the conversation's open one (one open ticket each)."""
         customer = customer or {}
         now = self._clock()
+        try:
+            return self._create(
+                now,
+                conversation_id=conversation_id,
+                channel=channel,
+                reason_code=reason_code,
+                explanation=explanation,
+                priority=priority,
+                summary=summary,
+                context=context,
+                transcript=transcript,
+                customer=customer,
+                follow_up_email=follow_up_email,
+                follow_up_by=follow_up_by,
+            )
+        except IntegrityError:  # another process opened it a moment ago: that one counts
+            existing = self.open_for(conversation_id)
+            if existing is None:
+                raise
+            return self.get(existing["id"])
+
+    def _create(
+        self,
+        now: datetime,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason_code: str,
+        explanation: str,
+        priority: int,
+        summary: str,
+        context: dict[str, Any],
+        transcript: list[dict[str, Any]],
+        customer: dict[str, Any],
+        follow_up_email: str | None,
+        follow_up_by: datetime | None,
+    ) -> dict[str, Any]:
         with self._transaction() as session:
             existing = (
                 session.query(Ticket)
@@ -303,22 +350,41 @@ class TicketStore:
 
     # Agents' operations
 
-    def claim(self, ticket_id: int, agent: str) -> dict[str, Any]:
+    def claim(self, ticket_id: int, agent: str, take_over: bool = False) -> dict[str, Any]:
+        """Assigns the ticket to `agent`, if nobody else has it (or `take_over`, for admins).
+
+        Compare-and-set: of two agents claiming at once, one wins and the other gets 409.
+        """
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             if row.status not in OPEN_STATUSES:
                 raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
             previous = row.assignee
-            row.status, row.assignee = "assigned", agent
-            row.claimed_at = row.claimed_at or self._clock()
-            self._log(
-                session,
-                row,
-                "claimed",
-                agent,
-                f"from {previous}" if previous and previous != agent else "",
+            if row.status == "assigned" and previous not in (None, agent) and not take_over:
+                raise TicketError(409, f"{previous} has this ticket; ask them to transfer it")
+            now = self._clock()
+            changed = session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id == ticket_id,
+                    Ticket.status == row.status,
+                    Ticket.assignee.is_(None) if previous is None else Ticket.assignee == previous,
+                )
+                .values(status="assigned", assignee=agent, claimed_at=row.claimed_at or now)
+                .execution_options(synchronize_session=False)
             )
+            if changed.rowcount != 1:
+                raise TicketError(409, "Someone else claimed this ticket a moment ago")
+            session.refresh(row)
+            detail = f"from {previous}" if previous and previous != agent else ""
+            self._log(session, row, "claimed", agent, detail)
             return self._detail(session, row)
+
+    def held_by(self, ticket: dict[str, Any], agent: str) -> bool:
+        """Whether `agent` has, or ever had, the ticket (what an agent may open)."""
+        if ticket["assignee"] == agent:
+            return True
+        return any(entry["agent"] == agent for entry in ticket.get("history") or [])
 
     def _own(self, session: Session, ticket_id: int, agent: str) -> Ticket:
         row = self._ticket(session, ticket_id)
@@ -351,27 +417,66 @@ class TicketStore:
             session.refresh(row)
             return self._detail(session, row)
 
-    def transfer(self, ticket_id: int, agent: str, to: str) -> dict[str, Any]:
+    def transfer(
+        self, ticket_id: int, agent: str, to: str, any_owner: bool = False
+    ) -> dict[str, Any]:
+        """Gives the ticket to `to`: by its owner, or by an admin (`any_owner`)."""
         with self._transaction() as session:
-            row = self._own(session, ticket_id, agent)
-            if to == agent:
-                raise TicketError(400, "The ticket is already yours")
-            row.assignee = to
+            row = (
+                self._ticket(session, ticket_id)
+                if any_owner
+                else self._own(session, ticket_id, agent)
+            )
+            if row.status not in OPEN_STATUSES:
+                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+            if to == row.assignee:
+                raise TicketError(400, f"The ticket is already {to}'s")
+            self._swap(session, row, status="assigned", assignee=to)
             self._log(session, row, "transferred", agent, f"to {to}")
             return self._detail(session, row)
 
-    def close(self, ticket_id: int, agent: str | None, status: str) -> dict[str, Any]:
-        """Resolves the ticket or returns it to the bot (`status`)."""
+    def _swap(self, session: Session, row: Ticket, **values: Any) -> None:
+        """Changes the row only if nobody changed its status or assignee since it was read."""
+        previous = row.assignee
+        changed = session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id == row.id,
+                Ticket.status == row.status,
+                Ticket.assignee.is_(None) if previous is None else Ticket.assignee == previous,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            raise TicketError(409, "The ticket changed a moment ago; have another look")
+        session.refresh(row)
+
+    def close(
+        self,
+        ticket_id: int,
+        agent: str | None,
+        status: str,
+        only_if: str | None = None,
+        any_owner: bool = False,
+    ) -> dict[str, Any]:
+        """Resolves the ticket or returns it to the bot (`status`).
+
+        Args:
+            agent: Who closes it; None for the customer ("never mind").
+            only_if: The status the ticket must still have (the customer can withdraw a
+                ticket only while it waits: one an agent just claimed stays theirs).
+            any_owner: An admin may close a colleague's ticket.
+        """
         if status not in CLOSED_STATUSES:
             raise ValueError(f"a ticket closes as one of {CLOSED_STATUSES}, not {status!r}")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
-            if row.status not in OPEN_STATUSES:
+            if row.status not in OPEN_STATUSES or (only_if and row.status != only_if):
                 raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
-            if agent is not None and row.assignee not in (None, agent):
+            if agent is not None and row.assignee not in (None, agent) and not any_owner:
                 raise TicketError(403, "The ticket is assigned to someone else")
-            row.status = status
-            row.closed_at = self._clock()
+            self._swap(session, row, status=status, closed_at=self._clock())
             self._log(session, row, status, agent)
             return self._detail(session, row)
 

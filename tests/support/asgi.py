@@ -17,8 +17,11 @@ from sanic import Sanic
 
 
 @asynccontextmanager
-async def serving(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
-    """Starts `app` through its ASGI lifespan and yields a client that reaches it in-process."""
+async def serving(
+    app: Sanic, client: tuple[str, int] = ("127.0.0.1", 123)
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Starts `app` through its ASGI lifespan and yields a client that reaches it in-process
+    (the app sees requests coming from `client`, an address and a port)."""
     events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     started = asyncio.Event()
 
@@ -37,7 +40,7 @@ async def serving(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
     if lifespan.done():
         lifespan.result()  # raises why the app did not start
     assert started.is_set(), "the app did not start"
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, client=client)  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://relay") as client:
             yield client

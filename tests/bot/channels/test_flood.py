@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.flood import Floodgate, Limit, Window
+from bot.channels.flood import Floodgate, Limit
 
 
 class Clock:
@@ -39,10 +39,3 @@ def test_refused_messages_count_so_a_script_stays_refused() -> None:
     assert not gate.admits("c1", "ip:1")
     clock.now = 45
     assert gate.admits("c1", "ip:1")
-
-
-def test_memory_stays_bounded_under_a_flood_of_new_keys() -> None:
-    window = Window(Limit(1, 60), clock=Clock(), max_keys=100)
-    for number in range(10_000):
-        window.hit(f"key-{number}")
-    assert len(window._hits) == 100

@@ -16,6 +16,7 @@ from bot.handoff.agents import (
     ensure_admin,
     hash_password,
     load_agents,
+    remove_agent,
     save_agents,
 )
 
@@ -149,6 +150,83 @@ def test_ensure_admin_creates_the_admin_once(tmp_path):
     assert secret.read_text(encoding="utf-8").strip() == password
 
 
+def test_the_generated_admin_is_an_admin(tmp_path):
+    path = tmp_path / "agents.yml"
+    ensure_admin(path, tmp_path)
+    assert load_agents(path)["admin"].is_admin
+
+
+# --- Roles, removal, stamps ---
+
+
+def test_roles_are_kept_and_an_admin_from_before_roles_stays_admin(tmp_path, stored):
+    path = tmp_path / "agents.yml"
+    path.write_text(
+        f"agents:\n  - username: admin\n    password: '{stored}'\n"
+        f"  - username: carol\n    password: '{stored}'\n"
+        f"  - username: dan\n    role: admin\n    password: '{stored}'\n",
+        encoding="utf-8",
+    )
+    team = load_agents(path)
+    assert [(a.username, a.role) for a in team.values()] == [
+        ("admin", "admin"),
+        ("carol", "agent"),
+        ("dan", "admin"),
+    ]
+    save_agents(path, team)
+    assert load_agents(path) == team
+
+
+def test_an_unknown_role_is_refused(tmp_path, stored):
+    path = tmp_path / "agents.yml"
+    path.write_text(f"agents:\n  - username: e\n    role: boss\n    password: '{stored}'\n")
+    with pytest.raises(AgentsError, match="role 'boss'"):
+        load_agents(path)
+    with pytest.raises(AgentsError, match="a role is one of"):
+        add_agent(tmp_path / "other.yml", "e", "E", PASSWORD, role="boss")
+
+
+def test_a_reset_keeps_the_role_and_changes_the_stamp(tmp_path):
+    path = tmp_path / "agents.yml"
+    first = add_agent(path, "dan", "Dan", PASSWORD, role="admin")
+    again = add_agent(path, "dan", "Dan K", PASSWORD + "!")
+    assert again.role == "admin" and again.name == "Dan K"
+    assert first.stamp != again.stamp and len(again.stamp) == 16
+
+
+@pytest.mark.parametrize("username", ["", "Alice", "al ice", "a/b", "x" * 65, "../etc"])
+def test_usernames_are_plain(tmp_path, username):
+    with pytest.raises(AgentsError, match="a username is"):
+        add_agent(tmp_path / "agents.yml", username, "N", PASSWORD)
+
+
+def test_a_huge_password_is_refused_before_hashing(tmp_path, stored):
+    with pytest.raises(AgentsError, match="at most"):
+        add_agent(tmp_path / "agents.yml", "e", "E", "x" * 5000)
+    assert check_password("x" * 5000, stored) is False
+
+
+def test_remove_keeps_the_last_admin(tmp_path):
+    path = tmp_path / "agents.yml"
+    add_agent(path, "admin", "Admin", PASSWORD, role="admin")
+    add_agent(path, "alice", "Alice", PASSWORD)
+    assert remove_agent(path, "alice").username == "alice"
+    with pytest.raises(AgentsError, match="last admin"):
+        remove_agent(path, "admin")
+    with pytest.raises(AgentsError, match="no agent"):
+        remove_agent(path, "nobody")
+    assert list(load_agents(path)) == ["admin"]
+
+
+def test_cli_remove(agents_file, capsys):
+    add_agent(agents_file, "admin", "Admin", PASSWORD, role="admin")
+    add_agent(agents_file, "bob", "Bob", PASSWORD)
+    assert agents.main(["remove", "bob"]) == 0
+    assert "Removed agent bob" in capsys.readouterr().out
+    assert agents.main(["remove", "admin"]) == 1
+    assert "last admin" in capsys.readouterr().err
+
+
 def test_ensure_admin_leaves_an_existing_team_alone(tmp_path, stored):
     path = tmp_path / "agents.yml"
     save_agents(path, {"alice": Agent("alice", "Alice", stored)})
@@ -171,7 +249,7 @@ def agents_file(tmp_path, monkeypatch):
 def test_cli_add_with_the_password_from_the_environment(agents_file, monkeypatch, capsys):
     monkeypatch.setenv("RELAY_AGENT_PASSWORD", PASSWORD)
     assert agents.main(["add", "alice", "--name", "Alice Moreau"]) == 0
-    assert capsys.readouterr().out == f"Saved agent alice (Alice Moreau) in {agents_file}\n"
+    assert capsys.readouterr().out == f"Saved agent alice (Alice Moreau, agent) in {agents_file}\n"
     assert check_password(PASSWORD, load_agents(agents_file)["alice"].password_hash)
 
 
@@ -193,7 +271,7 @@ def test_cli_add_refuses_a_short_password(agents_file, monkeypatch, capsys):
 def test_cli_list(agents_file, stored, capsys):
     save_agents(agents_file, {"alice": Agent("alice", "Alice Moreau", stored)})
     assert agents.main(["list"]) == 0
-    assert capsys.readouterr().out == "alice\tAlice Moreau\n"
+    assert capsys.readouterr().out == "alice\tAlice Moreau\tagent\n"
 
 
 def test_cli_list_without_agents_prints_nothing(agents_file, capsys):

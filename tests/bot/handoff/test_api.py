@@ -5,8 +5,10 @@ The routes themselves run against the real Rasa server in tests/e2e/test_handoff
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +16,8 @@ from sanic import Sanic
 
 from bot.handoff import api, runtime
 from bot.handoff.agents import add_agent
+from tests.support.asgi import serving
+from tests.support.rasa import StandInAgent
 
 SPEC = yaml.safe_load(api.SPEC.read_text(encoding="utf-8"))
 
@@ -38,7 +42,11 @@ def _routes() -> set[tuple[str, str]]:
         path = "/" + route.path
         if not path.startswith("/console/api/v1/"):
             continue
-        documented = re.sub(r"<(\w+):int>", r"{id}", path.removeprefix("/console/api/v1"))
+        documented = re.sub(
+            r"<(\w+)(?::\w+)?>",
+            lambda match: "{id}" if match[1] == "ticket_id" else "{" + match[1] + "}",
+            path.removeprefix("/console/api/v1"),
+        )
         for method in route.methods:
             found.add((method.lower(), documented))
     return found
@@ -82,3 +90,224 @@ def test_the_console_page_and_assets_exist() -> None:
     assert (api.STATIC / "index.html").exists()
     for name in api.ASSETS:
         assert (api.STATIC / name).exists(), name
+
+
+# --- The routes, in-process (the real Rasa server runs them in tests/e2e/test_handoff.py) ---
+
+ADMIN_PASSWORD = "the-admins-password"
+
+
+@pytest.fixture
+def console(agents_file: Path, monkeypatch: pytest.MonkeyPatch) -> Sanic:
+    add_agent(agents_file, "bob", "Bob Okafor", "bobs-long-password")
+    add_agent(agents_file, "root", "Rita Admin", ADMIN_PASSWORD, role="admin")
+    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{agents_file.parent / 'tickets.db'}")
+    monkeypatch.delenv("RELAY_SECURE_COOKIES", raising=False)
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    runtime.reset()
+    app = Sanic("relay_console_test")
+    app.blueprint(api.ConsoleChannel().blueprint(lambda message: None), url_prefix="/console")
+    app.ctx.agent = StandInAgent()
+    return app
+
+
+PASSWORDS = {"alice": "a-long-password", "bob": "bobs-long-password", "root": ADMIN_PASSWORD}
+
+
+def calls(app: Sanic, *steps: tuple[str, str, dict[str, Any] | None, str | None]) -> list[Any]:
+    """Runs (method, path, body, username to act as) in one client; returns the responses."""
+
+    async def go() -> list[Any]:
+        async with serving(app) as client:
+            tokens: dict[str, str] = {}
+            answers = []
+            for method, path, body, who in steps:
+                headers = {}
+                if who is not None:
+                    if who not in tokens:
+                        signed = await client.post(
+                            "/console/api/v1/login",
+                            json={"username": who, "password": PASSWORDS[who]},
+                        )
+                        assert signed.status_code == 200, signed.text
+                        tokens[who] = signed.json()["token"]
+                    headers["Authorization"] = f"Bearer {tokens[who]}"
+                answers.append(
+                    await client.request(
+                        method, "/console/api/v1" + path, json=body, headers=headers
+                    )
+                )
+            return answers
+
+    return asyncio.run(go())
+
+
+def open_ticket(conversation: str = "rest-web-1") -> int:
+    return runtime.store().create(
+        conversation_id=conversation,
+        channel="rest",
+        reason_code="request_human",
+        explanation="Asked for a person",
+        priority=2,
+        summary="Asked for a person",
+        context={},
+        transcript=[],
+    )["id"]
+
+
+def test_signing_in_sets_an_http_only_strict_cookie_and_a_device_cookie(console: Sanic) -> None:
+    [answer] = calls(
+        console, ("POST", "/login", {"username": "alice", "password": PASSWORDS["alice"]}, None)
+    )
+    assert answer.status_code == 200 and answer.json()["agent"]["role"] == "agent"
+    cookies = answer.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith(f"{api.COOKIE}="))
+    device = next(c for c in cookies if c.startswith(f"{api.DEVICE_COOKIE}="))
+    for cookie in (session, device):
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+    assert "Path=/console/api/v1/login" in device
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(
+    console: Sanic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAY_SECURE_COOKIES", "1")
+    runtime.reset()
+    [answer] = calls(
+        console, ("POST", "/login", {"username": "alice", "password": PASSWORDS["alice"]}, None)
+    )
+    assert all("Secure" in cookie for cookie in answer.headers.get_list("set-cookie"))
+
+
+def test_signing_out_ends_the_session(console: Sanic) -> None:
+    me, out, after = calls(
+        console,
+        ("GET", "/me", None, "alice"),
+        ("POST", "/logout", {}, "alice"),
+        ("GET", "/me", None, "alice"),
+    )
+    assert me.status_code == 200 and out.status_code == 200
+    assert after.status_code == 401
+
+
+def test_a_password_reset_by_an_admin_ends_the_agents_sessions(console: Sanic) -> None:
+    before, reset, after = calls(
+        console,
+        ("GET", "/me", None, "bob"),
+        (
+            "POST",
+            "/agents",
+            {"username": "bob", "name": "Bob Okafor", "password": "new-password-1"},
+            "root",
+        ),
+        ("GET", "/me", None, "bob"),
+    )
+    assert before.status_code == 200
+    assert reset.status_code == 200 and reset.json()["sessions_ended"] >= 1
+    assert after.status_code == 401
+
+
+def test_only_admins_manage_agents(console: Sanic) -> None:
+    add, remove, listed = calls(
+        console,
+        ("POST", "/agents", {"username": "eve", "password": "eves-password-1"}, "alice"),
+        ("DELETE", "/agents/bob", None, "alice"),
+        ("GET", "/agents", None, "alice"),
+    )
+    assert add.status_code == remove.status_code == 403
+    assert {a["username"]: a["role"] for a in listed.json()["agents"]} == {
+        "alice": "agent",
+        "bob": "agent",
+        "root": "admin",
+    }
+    created, removed, gone = calls(
+        console,
+        (
+            "POST",
+            "/agents",
+            {"username": "eve", "password": "eves-password-1", "role": "agent"},
+            "root",
+        ),
+        ("DELETE", "/agents/bob", None, "root"),
+        ("DELETE", "/agents/root", None, "root"),
+    )
+    assert created.status_code == 200 and created.json()["agent"]["username"] == "eve"
+    assert removed.status_code == 200
+    assert gone.status_code == 400  # not yourself
+
+
+def test_a_colleagues_ticket_is_neither_taken_nor_read(console: Sanic) -> None:
+    ticket = open_ticket()
+    mine, taken, read, admin_read, takeover = calls(
+        console,
+        ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
+        ("POST", f"/tickets/{ticket}/claim", {}, "bob"),
+        ("GET", f"/tickets/{ticket}", None, "bob"),
+        ("GET", f"/tickets/{ticket}", None, "root"),
+        ("POST", f"/tickets/{ticket}/claim", {}, "root"),
+    )
+    assert mine.status_code == 200
+    assert taken.status_code == 409 and "transfer" in taken.json()["error"]
+    assert read.status_code == 403
+    assert admin_read.status_code == 200
+    assert (
+        takeover.status_code == 200 and takeover.json()["ticket"]["assignee"]["username"] == "root"
+    )
+
+
+def test_two_agents_claiming_at_once_one_gets_409(console: Sanic) -> None:
+    ticket = open_ticket()
+
+    async def race() -> list[int]:
+        async with serving(console) as client:
+            tokens = []
+            for who in ("alice", "bob"):
+                signed = await client.post(
+                    "/console/api/v1/login", json={"username": who, "password": PASSWORDS[who]}
+                )
+                tokens.append(signed.json()["token"])
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        f"/console/api/v1/tickets/{ticket}/claim",
+                        json={},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    for token in tokens
+                )
+            )
+            return sorted(answer.status_code for answer in answers)
+
+    assert asyncio.run(race()) == [200, 409]
+
+
+def sign_in(
+    app: Sanic, address: str, username: str, password: str, cookies: dict[str, str] | None = None
+) -> Any:
+    async def go() -> Any:
+        async with serving(app, client=(address, 40000)) as client:
+            return await client.post(
+                "/console/api/v1/login",
+                json={"username": username, "password": password},
+                cookies=cookies or {},
+            )
+
+    return asyncio.run(go())
+
+
+def test_guessing_one_agents_password_from_one_address_is_braked(console: Sanic) -> None:
+    statuses = [sign_in(console, "192.0.2.10", "alice", f"guess-{n}").status_code for n in range(5)]
+    assert statuses == [401] * 5
+    assert sign_in(console, "192.0.2.10", "alice", PASSWORDS["alice"]).status_code == 429
+    assert sign_in(console, "192.0.2.11", "alice", PASSWORDS["alice"]).status_code == 200
+
+
+def test_a_botnet_cannot_keep_the_admin_out_of_their_own_browser(console: Sanic) -> None:
+    mine = sign_in(console, "198.51.100.7", "root", ADMIN_PASSWORD)
+    assert mine.status_code == 200
+    device = mine.cookies.get(api.DEVICE_COOKIE)
+    for number in range(50):  # one guess from each of 50 addresses
+        assert sign_in(console, f"203.0.113.{number}", "root", "guess").status_code == 401
+    assert sign_in(console, "192.0.2.55", "root", ADMIN_PASSWORD).status_code == 429
+    again = sign_in(console, "198.51.100.7", "root", ADMIN_PASSWORD, {api.DEVICE_COOKIE: device})
+    assert again.status_code == 200

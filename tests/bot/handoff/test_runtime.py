@@ -8,7 +8,7 @@ import pytest
 
 from bot.handoff import runtime
 from bot.handoff.agents import add_agent
-from bot.handoff.auth import SECRET_FILE, Throttle, Tokens
+from bot.handoff.auth import SECRET_FILE, Devices, Hasher, Sessions, SignInGuard
 from bot.handoff.rules import HandoffRules
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
@@ -20,8 +20,10 @@ CACHED = (
     runtime.store,
     runtime.rules,
     runtime.webhook,
-    runtime.tokens,
-    runtime.throttle,
+    runtime.sessions,
+    runtime.devices,
+    runtime.guard,
+    runtime.hasher,
 )
 PASSWORD = "a-long-password"
 
@@ -52,8 +54,10 @@ def test_the_services_are_of_the_expected_kinds(data_dir: Path) -> None:
     assert isinstance(runtime.store(), TicketStore)
     assert isinstance(runtime.rules(), HandoffRules)
     assert isinstance(runtime.webhook(), Webhook)
-    assert isinstance(runtime.tokens(), Tokens)
-    assert isinstance(runtime.throttle(), Throttle)
+    assert isinstance(runtime.sessions(), Sessions)
+    assert isinstance(runtime.devices(), Devices)
+    assert isinstance(runtime.guard(), SignInGuard)
+    assert isinstance(runtime.hasher(), Hasher)
 
 
 def test_reset_makes_every_service_anew(data_dir: Path) -> None:
@@ -146,10 +150,17 @@ def test_webhook_refuses_a_url_without_a_secret(
         runtime.webhook()
 
 
-def test_tokens_survive_a_reset_through_the_secret_in_the_data_directory(
+def test_sessions_survive_a_reset_in_the_shared_database(data_dir: Path) -> None:
+    alice = add_agent(data_dir / "agents.yml", "alice", "Alice Moreau", PASSWORD)
+    token = runtime.sessions().issue(alice)
+    runtime.reset()
+    assert runtime.sessions().agent(token, runtime.agents()) == alice
+
+
+def test_device_cookies_survive_a_reset_through_the_secret_in_the_data_directory(
     data_dir: Path,
 ) -> None:
-    token = runtime.tokens().issue("alice")
+    cookie = runtime.devices().issue("alice")
     assert (data_dir / SECRET_FILE).exists()
     runtime.reset()
-    assert runtime.tokens().username(token) == "alice"
+    assert runtime.devices().knows(cookie, "alice")

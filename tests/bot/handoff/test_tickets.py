@@ -230,12 +230,89 @@ def test_claim_assigns_the_ticket_and_logs_it(store, clock):
     }
 
 
-def test_claiming_someone_else_s_ticket_takes_it_over(store):
+def test_a_colleagues_ticket_is_not_taken_without_a_transfer(store):
     ticket = open_ticket(store)
     store.claim(ticket["id"], "alice")
-    taken = store.claim(ticket["id"], "bob")
-    assert taken["assignee"] == "bob"
+    with pytest.raises(TicketError) as refused:
+        store.claim(ticket["id"], "bob")
+    assert refused.value.status == 409 and "ask them to transfer" in refused.value.message
+    assert store.get(ticket["id"])["assignee"] == "alice"
+
+
+def test_an_admin_takes_a_ticket_over(store):
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    taken = store.claim(ticket["id"], "admin", take_over=True)
+    assert taken["assignee"] == "admin"
     assert taken["history"][-1]["detail"] == "from alice"
+
+
+def test_claiming_your_own_ticket_again_is_harmless(store):
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    assert store.claim(ticket["id"], "alice")["assignee"] == "alice"
+
+
+def test_of_two_agents_claiming_at_once_one_wins(tmp_path):
+    """Two stores (two processes) on one database, claiming in many threads at once."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    stores = [TicketStore(make_engine(url)) for _ in range(2)]
+    for _ in range(5):
+        ticket = open_ticket(stores[0])
+        outcomes: list[str] = []
+
+        def claim(store: TicketStore, agent: str) -> None:
+            try:
+                store.claim(ticket["id"], agent)
+                outcomes.append(agent)
+            except TicketError as refused:
+                assert refused.status == 409
+                outcomes.append("409")
+
+        threads = [
+            threading.Thread(target=claim, args=(stores[n % 2], f"agent{n}")) for n in range(6)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        winners = [outcome for outcome in outcomes if outcome != "409"]
+        assert len(winners) == 1 and outcomes.count("409") == 5
+        assert stores[1].get(ticket["id"])["assignee"] == winners[0]
+        stores[0].close(ticket["id"], winners[0], "resolved")
+
+
+def test_never_mind_cannot_return_a_ticket_an_agent_just_claimed(store):
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    with pytest.raises(TicketError) as refused:
+        store.close(ticket["id"], None, "returned_to_bot", only_if="waiting")
+    assert refused.value.status == 409
+    assert store.get(ticket["id"])["status"] == "assigned"
+
+
+def test_the_database_holds_one_open_ticket_per_conversation(store):
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.handoff.models import Ticket
+
+    first = open_ticket(store)
+    with pytest.raises(IntegrityError), store._transaction() as session:
+        now = datetime(2026, 11, 24)
+        session.add(
+            Ticket(
+                conversation_id=first["conversation_id"],
+                channel="rest",
+                reason_code="request_human",
+                status="waiting",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    store.close(first["id"], None, "resolved")
+    assert open_ticket(store)["id"] != first["id"]  # a closed one doesn't count
 
 
 def test_claim_of_a_closed_or_unknown_ticket_is_refused(store):

@@ -1020,7 +1020,9 @@
     const status = t ? t.status : null;
     const mine = isMine(t);
     const assignedToOther = status === "assigned" && !mine;
-    const canClaim = status === "waiting" || assignedToOther;
+    // An agent takes a colleague's ticket only by transfer; an admin may take it over.
+    const isAdmin = !!(state.me && state.me.role === "admin");
+    const canClaim = status === "waiting" || (assignedToOther && isAdmin);
     const canWork = status === "assigned" && mine;
     const busy = state.busy;
 

@@ -1,0 +1,40 @@
+"""bot/sliding_window.py: recent events per key, in bounded memory."""
+
+from __future__ import annotations
+
+from bot.sliding_window import Limit, Window
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_events_older_than_the_window_are_forgotten() -> None:
+    clock = Clock()
+    window = Window(Limit(2, 10), clock=clock)
+    window.hit("a")
+    clock.now = 5
+    window.hit("a")
+    assert window.full("a") and window.count("a") == 2
+    clock.now = 10.5
+    assert window.count("a") == 1 and not window.full("a")
+
+
+def test_keys_are_counted_apart_and_can_be_forgotten() -> None:
+    window = Window(Limit(1, 60), clock=Clock())
+    window.hit("a")
+    assert window.full("a") and not window.full("b")
+    window.forget("a")
+    assert not window.full("a")
+
+
+def test_memory_stays_bounded_under_a_flood_of_new_keys() -> None:
+    window = Window(Limit(1, 60), clock=Clock(), max_keys=100)
+    for number in range(10_000):
+        window.hit(f"key-{number}")
+    assert len(window) == 100
+    assert window.full("key-9999") and not window.full("key-0")  # the oldest went first
