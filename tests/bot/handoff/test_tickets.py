@@ -263,9 +263,11 @@ def test_of_two_agents_claiming_at_once_one_wins(tmp_path):
         ticket = open_ticket(stores[0])
         outcomes: list[str] = []
 
-        def claim(store: TicketStore, agent: str) -> None:
+        def claim(
+            store: TicketStore, agent: str, ticket_id: int = ticket["id"], outcomes=outcomes
+        ) -> None:
             try:
-                store.claim(ticket["id"], agent)
+                store.claim(ticket_id, agent)
                 outcomes.append(agent)
             except TicketError as refused:
                 assert refused.status == 409
