@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
+# pip-audit gets a virtualenv of its own: it cannot sit beside Rasa 3.6 (requirements-audit.txt).
+AUDIT_VENV := .venv-audit
+AUDIT_STAMP := $(AUDIT_VENV)/.installed
 MODEL := models/relay.tar.gz
 SPACY_MODEL := models/spacy/relay_en/meta.json
 FOLDS ?= 5
@@ -19,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint clean
+.PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -78,6 +81,17 @@ tune-sentiment: $(STAMP) $(SPACY_MODEL)  ## Cross-validate the sentiment setting
 lint: $(STAMP)  ## Lint and format-check the Python code
 	$(VENV)/bin/ruff check bot actions tests
 	$(VENV)/bin/ruff format --check bot actions tests
+
+$(AUDIT_STAMP): requirements-audit.txt scripts/find_python310.sh
+	@python=$$(scripts/find_python310.sh) || exit 1; \
+	  [ -x $(AUDIT_VENV)/bin/python ] || "$$python" -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	$(AUDIT_VENV)/bin/python -m pip install --quiet -r requirements-audit.txt
+	@touch $(AUDIT_STAMP)
+
+audit: $(AUDIT_STAMP)  ## Check constraints.txt for known vulnerabilities (pip-audit, report in results/)
+	$(AUDIT_VENV)/bin/python -m bot.tools.audit_dependencies --pip-audit $(AUDIT_VENV)/bin/pip-audit \
+	  --requirements constraints.txt --out results/dependency_audit
 
 clean:  ## Remove trained models and results (keeps .venv and var/)
 	rm -rf models results
