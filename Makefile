@@ -22,7 +22,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean
+.PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
+  privacy-export privacy-delete purge
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -57,6 +58,17 @@ shell: $(MODEL)  ## Talk to the bot in the terminal
 
 agent: $(STAMP)  ## Add a console agent or reset their password: make agent USERNAME=alice NAME="Alice M" [ROLE=admin]
 	$(PY) -m bot.handoff.agents add "$(USERNAME)" --name "$(or $(NAME),$(USERNAME))" $(if $(ROLE),--role $(ROLE))
+
+privacy-export: $(STAMP)  ## Export a customer's data as JSON: make privacy-export EMAIL=maya@example.com [OUT=file]
+	@[ -n "$(EMAIL)" ] || { echo "Give EMAIL=<the customer's email>"; exit 2; }
+	$(PY) -m bot.tools.privacy export --email "$(EMAIL)" --out "$(or $(OUT),var/exports/$(EMAIL).json)"
+
+privacy-delete: $(STAMP)  ## Delete a customer's chat data (lists it, then asks): make privacy-delete EMAIL=...
+	@[ -n "$(EMAIL)" ] || { echo "Give EMAIL=<the customer's email>"; exit 2; }
+	$(PY) -m bot.tools.privacy delete --email "$(EMAIL)"
+
+purge: $(STAMP)  ## Delete chat data older than RELAY_RETENTION_DAYS (or DAYS=N)
+	$(PY) -m bot.tools.privacy purge $(if $(DAYS),--days $(DAYS))
 
 validate: $(STAMP)  ## Check the training data and domain for conflicts
 	$(RASA) data validate --config config.yml --domain domain.yml --data data

@@ -7,6 +7,7 @@ starts; nothing here runs at import time.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "var"
 DEFAULT_FACTS_FILE = ROOT / "shop" / "facts.yml"
 DEFAULT_HANDOFF_FILE = ROOT / "shop" / "handoff.yml"
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,15 @@ class Settings:
         webhook_secret: Key of the HMAC signature of those POSTs (required with the URL).
         secure_cookies: Mark the console's cookies `Secure` even when the request arrived
             over plain HTTP (a proxy in front terminates TLS); over HTTPS they always are.
+        tracker_dialect: Tracker store's SQL dialect (endpoints.yml `tracker_store`).
+        tracker_host: Its host (`host:port`, or a whole URL); None for SQLite.
+        tracker_db: Its database (for SQLite the file); None: `data_dir/tracker.db`.
+        tracker_user: Its user name.
+        tracker_password: Its password.
+        retention_days: Conversations and closed tickets older than this are purged;
+            None keeps them forever.
+        redact: Whether emails, phone and card numbers are redacted from the transcripts
+            stored with handoff tickets.
     """
 
     data_dir: Path
@@ -43,10 +55,62 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     secure_cookies: bool = False
+    tracker_dialect: str = "sqlite"
+    tracker_host: str | None = None
+    tracker_db: str | None = None
+    tracker_user: str | None = None
+    tracker_password: str | None = None
+    retention_days: int | None = None
+    redact: bool = False
+
+    @property
+    def tracker_db_url(self) -> str:
+        """SQLAlchemy URL of Rasa's tracker store, built as Rasa builds it from endpoints.yml."""
+        from urllib.parse import urlsplit
+
+        from sqlalchemy.engine.url import URL
+
+        host, port = self.tracker_host, None
+        if host and "://" in host:
+            return host
+        if host:  # may name the port too, as Rasa accepts
+            parsed = urlsplit(f"scheme://{host}")
+            host, port = parsed.hostname or host, parsed.port
+        url = URL.create(
+            self.tracker_dialect,
+            username=self.tracker_user,
+            password=self.tracker_password,
+            host=host,
+            port=port,
+            database=self.tracker_db or str(self.data_dir / "tracker.db"),
+        )
+        return url.render_as_string(hide_password=False)
+
+
+def _positive_int(env: Mapping[str, str], name: str) -> int | None:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of days (1 or more), not {value!r}")
+    return int(value)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE or not value:
+        return False
+    raise ValueError(f"{name} must be one of {TRUE + FALSE}, not {value!r}")
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Reads Relay's settings from `environ` (defaults to `os.environ`)."""
+    """Reads Relay's settings from `environ` (defaults to `os.environ`).
+
+    Raises:
+        ValueError: RELAY_RETENTION_DAYS or RELAY_REDACT has a value they cannot take.
+    """
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("RELAY_DATA_DIR") or DEFAULT_DATA_DIR)
     shop_db_url = env.get("RELAY_SHOP_DB_URL") or f"sqlite:///{data_dir / 'shop.db'}"
@@ -60,5 +124,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         agents_file=Path(env.get("RELAY_AGENTS_FILE") or data_dir / "agents.yml"),
         webhook_url=env.get("RELAY_WEBHOOK_URL") or None,
         webhook_secret=env.get("RELAY_WEBHOOK_SECRET") or None,
-        secure_cookies=(env.get("RELAY_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
+        secure_cookies=_flag(env, "RELAY_SECURE_COOKIES"),
+        tracker_dialect=env.get("RELAY_TRACKER_DIALECT") or "sqlite",
+        tracker_host=env.get("RELAY_TRACKER_HOST") or None,
+        tracker_db=env.get("RELAY_TRACKER_DB") or None,
+        tracker_user=env.get("RELAY_TRACKER_USER") or None,
+        tracker_password=env.get("RELAY_TRACKER_PASSWORD") or None,
+        retention_days=_positive_int(env, "RELAY_RETENTION_DAYS"),
+        redact=_flag(env, "RELAY_REDACT"),
     )

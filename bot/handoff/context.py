@@ -4,12 +4,17 @@
 action server have) into turns with text, time, intent, confidence, sentiment and
 frustration; `context()` summarises what the customer wants, the details they
 gave and what the bot already tried, so the agent never asks again.
+With redaction on (RELAY_REDACT), emails, phone and card numbers in the turns' texts
+are replaced by [email], [phone] and [card] (bot/privacy/redact.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
+
+from bot.privacy.redact import redact
+from bot.settings import load_settings
 
 # Slots worth showing an agent, in the order they are shown.
 DETAIL_SLOTS = (
@@ -95,9 +100,16 @@ def _bot_turn(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def transcript(events: list[dict[str, Any]], redaction: bool | None = None) -> list[dict[str, Any]]:
     """Customer, bot, agent and system turns, in order; each customer turn carries the
-    frustration score the policy computed for it."""
+    frustration score the policy computed for it.
+
+    Args:
+        events: The conversation's tracker events as dicts.
+        redaction: Whether the texts are redacted; None: as the settings say (RELAY_REDACT).
+    """
+    if redaction is None:
+        redaction = load_settings().redact
     turns: list[dict[str, Any]] = []
     last_customer: dict[str, Any] | None = None
     for event in events:
@@ -124,6 +136,9 @@ def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "agent": None,
                 }
             )
+    if redaction:
+        for turn in turns:
+            turn["text"] = redact(turn["text"])
     return turns
 
 
@@ -137,15 +152,18 @@ def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
     return values
 
 
-def context(events: list[dict[str, Any]], topics: dict[str, str]) -> dict[str, Any]:
+def context(
+    events: list[dict[str, Any]], topics: dict[str, str], redaction: bool | None = None
+) -> dict[str, Any]:
     """What the customer wants, the details they gave, what the bot tried, their mood.
 
     Args:
         events: The conversation's tracker events as dicts.
         topics: Readable names of intents ("order_status" -> "Track an order").
+        redaction: Whether the texts quoted are redacted; None: as the settings say.
     """
     slots = _slots(events)
-    turns = transcript(events)
+    turns = transcript(events, redaction)
     intents: list[str] = []
     tried: list[str] = []
     pending: str | None = None

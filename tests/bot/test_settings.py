@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy.engine import make_url
+
 from bot.settings import (
     DEFAULT_DATA_DIR,
     DEFAULT_FACTS_FILE,
@@ -12,6 +16,7 @@ from bot.settings import (
     Settings,
     load_settings,
 )
+from bot.tools.services import Ports, environment
 
 
 def test_root_is_the_project_folder():
@@ -45,6 +50,13 @@ def test_values_from_the_environment():
             "RELAY_AGENTS_FILE": "/etc/relay/agents.yml",
             "RELAY_WEBHOOK_URL": "https://helpdesk.example/hooks/relay",
             "RELAY_WEBHOOK_SECRET": "s3cret",
+            "RELAY_TRACKER_DIALECT": "postgresql",
+            "RELAY_TRACKER_HOST": "db.internal",
+            "RELAY_TRACKER_DB": "conversations",
+            "RELAY_TRACKER_USER": "relay",
+            "RELAY_TRACKER_PASSWORD": "pw",
+            "RELAY_RETENTION_DAYS": "90",
+            "RELAY_REDACT": "true",
         }
     )
     assert settings == Settings(
@@ -56,6 +68,13 @@ def test_values_from_the_environment():
         agents_file=Path("/etc/relay/agents.yml"),
         webhook_url="https://helpdesk.example/hooks/relay",
         webhook_secret="s3cret",
+        tracker_dialect="postgresql",
+        tracker_host="db.internal",
+        tracker_db="conversations",
+        tracker_user="relay",
+        tracker_password="pw",
+        retention_days=90,
+        redact=True,
     )
 
 
@@ -80,3 +99,78 @@ def test_reads_os_environ_by_default(monkeypatch, tmp_path):
     assert settings.data_dir == tmp_path
     assert settings.shop_db_url == f"sqlite:///{tmp_path / 'shop.db'}"
     assert settings.now == "2026-12-25T12:00:00"
+
+
+def test_tracker_store_defaults_to_sqlite_in_the_data_dir():
+    assert load_settings({}).tracker_db_url == f"sqlite:///{DEFAULT_DATA_DIR / 'tracker.db'}"
+    moved = load_settings({"RELAY_DATA_DIR": "/srv/relay"})
+    assert moved.tracker_db_url == "sqlite:////srv/relay/tracker.db"
+
+
+def test_tracker_store_is_where_the_started_processes_put_it(tmp_path, monkeypatch):
+    """bot/tools/services.py `environment()` gives Rasa the same tracker store."""
+    for name in ("DIALECT", "HOST", "DB", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"RELAY_TRACKER_{name}", raising=False)
+    settings = load_settings(environment(tmp_path, Ports()))
+    assert settings.tracker_db_url == f"sqlite:///{tmp_path / 'tracker.db'}"
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"RELAY_TRACKER_DB": "/srv/relay/conversations.db"},
+        {
+            "RELAY_TRACKER_DIALECT": "postgresql",
+            "RELAY_TRACKER_HOST": "db.internal:5433",
+            "RELAY_TRACKER_DB": "rasa",
+            "RELAY_TRACKER_USER": "relay",
+            "RELAY_TRACKER_PASSWORD": "p@ss/word",
+        },
+        {
+            "RELAY_TRACKER_DIALECT": "postgresql",
+            "RELAY_TRACKER_HOST": "db",
+            "RELAY_TRACKER_DB": "r",
+        },
+        {"RELAY_TRACKER_HOST": "postgresql://relay:pw@db:5432/rasa"},
+    ],
+)
+def test_tracker_store_url_is_the_one_rasa_builds_from_endpoints_yml(variables):
+    env = {"RELAY_TRACKER_DIALECT": "sqlite", "RELAY_TRACKER_DB": "rasa.db", **variables}
+    ours = make_url(load_settings(env).tracker_db_url)
+    rasa = make_url(
+        SQLTrackerStore.get_db_url(
+            env["RELAY_TRACKER_DIALECT"],
+            env.get("RELAY_TRACKER_HOST"),
+            None,
+            env["RELAY_TRACKER_DB"],
+            env.get("RELAY_TRACKER_USER"),
+            env.get("RELAY_TRACKER_PASSWORD"),
+        )
+    )
+    parts = ("drivername", "username", "password", "host", "port", "database")
+    assert [getattr(ours, part) for part in parts] == [getattr(rasa, part) for part in parts]
+
+
+def test_retention_days():
+    assert load_settings({}).retention_days is None
+    assert load_settings({"RELAY_RETENTION_DAYS": ""}).retention_days is None
+    assert load_settings({"RELAY_RETENTION_DAYS": " 30 "}).retention_days == 30
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "thirty", "1.5"])
+def test_retention_days_must_be_a_positive_number(value):
+    with pytest.raises(ValueError, match="RELAY_RETENTION_DAYS must be a whole number of days"):
+        load_settings({"RELAY_RETENTION_DAYS": value})
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("", False), ("0", False), ("off", False), ("No", False), ("1", True), ("TRUE", True)],
+)
+def test_redaction_flag(value, expected):
+    assert load_settings({"RELAY_REDACT": value}).redact is expected
+
+
+def test_redaction_flag_refuses_a_typo():
+    with pytest.raises(ValueError, match="RELAY_REDACT must be one of"):
+        load_settings({"RELAY_REDACT": "ture"})

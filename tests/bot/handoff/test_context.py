@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.handoff.context import context, one_line, topic_names, transcript
 
 T0 = 1795518000.0  # 2026-11-24 11:00 UTC, in seconds as Rasa stores event timestamps
@@ -333,3 +335,44 @@ def test_topic_names_of_the_real_domain(domain):
     names = topic_names(domain["responses"])
     assert names["order_status"] == "Track an order"
     assert names["request_human"] == "Talk to our team"
+
+
+REDACTABLE = [
+    user("I'm maya.patel@example.com, call 07700 900123 about order 100231", "order_status"),
+    bot("Order 100231 ships on 2026-11-25. Your card 4111 1111 1111 1111 was charged £12.99."),
+]
+
+
+def test_redaction_replaces_emails_phones_and_cards_in_every_text():
+    turns = transcript(REDACTABLE, redaction=True)
+    assert [turn["text"] for turn in turns] == [
+        "I'm [email], call [phone] about order 100231",
+        "Order 100231 ships on 2026-11-25. Your card [card] was charged £12.99.",
+    ]
+    assert turns[0]["intent"] == "order_status"
+
+
+def test_without_redaction_texts_are_as_written():
+    turns = transcript(REDACTABLE, redaction=False)
+    assert [turn["text"] for turn in turns] == [event["text"] for event in REDACTABLE]
+
+
+@pytest.mark.parametrize("flag, redacted", [("1", True), ("0", False), (None, False)])
+def test_redaction_follows_the_settings_unless_told(monkeypatch, flag, redacted):
+    if flag is None:
+        monkeypatch.delenv("RELAY_REDACT", raising=False)
+    else:
+        monkeypatch.setenv("RELAY_REDACT", flag)
+    text = transcript(REDACTABLE)[0]["text"]
+    assert ("[email]" in text) is redacted
+    assert "[email]" not in transcript(REDACTABLE, redaction=False)[0]["text"]
+
+
+def test_what_the_bot_tried_is_redacted_with_the_transcript():
+    events = [user("track it", "order_status"), bot("I'll text 07700 900123 when it ships")]
+    assert context(events, TOPICS, redaction=True)["tried"] == [
+        "Track an order: I'll text [phone] when it ships"
+    ]
+    assert context(events, TOPICS, redaction=False)["tried"] == [
+        "Track an order: I'll text 07700 900123 when it ships"
+    ]

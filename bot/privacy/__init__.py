@@ -1,0 +1,1 @@
+"""Personal data: redaction, export, erasure and retention (README "Personal data")."""
