@@ -1,9 +1,10 @@
 """Secret files in the data directory: created readable by their owner only, from the start.
 
 A key generated on first use (the console's, the widget's, the API token) is
-written through a file descriptor opened with mode 0600 and O_EXCL, so it is never
+written to a file created with mode 0600 and linked into place, so it is never
 readable by others, not even for the moment between a write and a chmod, and two
-processes starting together agree on one key (the loser reads the winner's).
+processes starting together agree on one key (the loser reads the winner's). Every
+key read here is also kept from the logs (bot/ops/logs.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+
+from bot.ops.logs import keep_secret
 
 MODE = 0o600
 
@@ -48,13 +51,14 @@ def generated_secret(path: Path, length: int = 32) -> bytes:
     The file appears complete or not at all (a hard link of a finished file), so a
     process starting at the same moment reads the whole key, never half of it.
     """
-    if path.exists():
-        return path.read_bytes().strip()
-    temporary = _temporary(path, secrets.token_urlsafe(length).encode())
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        pass  # another process won the race: use its key
-    finally:
-        os.unlink(temporary)
-    return path.read_bytes().strip()
+    if not path.exists():
+        temporary = _temporary(path, secrets.token_urlsafe(length).encode())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: use its key
+        finally:
+            os.unlink(temporary)
+    value = path.read_bytes().strip()
+    keep_secret(value)  # never in a log line
+    return value

@@ -35,6 +35,8 @@ class Settings:
         webhook_secret: Key of the HMAC signature of those POSTs (required with the URL).
         secure_cookies: Mark the console's cookies `Secure` even when the request arrived
             over plain HTTP (a proxy in front terminates TLS); over HTTPS they always are.
+        action_timeout: Seconds the Rasa server waits for the action server before
+            answering the customer itself (bot/ops/action_guard.py).
         tracker_dialect: Tracker store's SQL dialect (endpoints.yml `tracker_store`).
         tracker_host: Its host (`host:port`, or a whole URL); None for SQLite.
         tracker_db: Its database (for SQLite the file); None: `data_dir/tracker.db`.
@@ -55,6 +57,7 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     secure_cookies: bool = False
+    action_timeout: float = 10.0
     tracker_dialect: str = "sqlite"
     tracker_host: str | None = None
     tracker_db: str | None = None
@@ -96,6 +99,19 @@ def _positive_int(env: Mapping[str, str], name: str) -> int | None:
     return int(value)
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 600:
+        raise ValueError(f"{name} must be a number of seconds (more than 0, at most 600)")
+    return seconds
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     value = (env.get(name) or "").strip().lower()
     if value in TRUE:
@@ -125,6 +141,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_url=env.get("RELAY_WEBHOOK_URL") or None,
         webhook_secret=env.get("RELAY_WEBHOOK_SECRET") or None,
         secure_cookies=_flag(env, "RELAY_SECURE_COOKIES"),
+        action_timeout=_seconds(env, "RELAY_ACTION_TIMEOUT", 10.0),
         tracker_dialect=env.get("RELAY_TRACKER_DIALECT") or "sqlite",
         tracker_host=env.get("RELAY_TRACKER_HOST") or None,
         tracker_db=env.get("RELAY_TRACKER_DB") or None,

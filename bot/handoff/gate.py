@@ -25,6 +25,9 @@ from bot.channels.payloads import customer_text, offered
 from bot.handoff import runtime
 from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import TicketError
+from bot.ops import logs
+from bot.ops.conversation_store import ConversationStoreDown
+from bot.ops.hardening import harden
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Gate:
         agent = getattr(self.app.ctx, "agent", None)
         if agent is None or getattr(agent, "tracker_store", None) is None:
             raise ConversationUnavailable("the assistant is still starting")
+        harden(agent)
         try:
             tracker: DialogueStateTracker | None = await agent.tracker_store.retrieve(sender_id)
         except Exception as error:
@@ -69,15 +73,20 @@ class Gate:
         """Passes a customer's message to Rasa, after the checks in the module docstring."""
         if self.app is None or not message.sender_id:
             return await self._on_new_message(message)
-        tracker = await self._tracker(message.sender_id)
-        if message.text:
-            message.text = customer_text(message.text, offered(tracker.events if tracker else []))
-        if tracker is not None and tracker.is_paused() and message.text:
+        with logs.about(message.sender_id):
+            tracker = await self._tracker(message.sender_id)
+            if message.text:
+                allowed = offered(tracker.events if tracker else [])
+                message.text = customer_text(message.text, allowed)
+            if tracker is not None and tracker.is_paused() and message.text:
+                try:
+                    await self._maybe_withdraw(message)
+                except Exception:  # the customer's message must never be lost
+                    logger.exception("handoff gate failed for %s", message.sender_id)
             try:
-                await self._maybe_withdraw(message)
-            except Exception:  # the customer's message must never be lost
-                logger.exception("handoff gate failed for %s", message.sender_id)
-        return await self._on_new_message(message)
+                return await self._on_new_message(message)
+            except ConversationStoreDown as error:
+                raise ConversationUnavailable(str(error)) from error
 
     async def _maybe_withdraw(self, message: UserMessage) -> None:
         assert self.app is not None

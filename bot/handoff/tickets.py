@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from statistics import median
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,6 +93,11 @@ class TicketStore:
     def _transaction(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
+
+    def ping(self) -> None:
+        """Raises unless the ticket database answers (for readiness checks)."""
+        with self._sessions() as session:
+            session.execute(text("SELECT 1"))
 
     def _ticket(self, session: Session, ticket_id: int) -> Ticket:
         row = session.get(Ticket, ticket_id)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func
+from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,6 +136,11 @@ class ShopRepository:
     def _transaction(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
+
+    def ping(self) -> None:
+        """Raises unless the shop's database answers (for readiness checks)."""
+        with self._sessions() as session:
+            session.execute(text("SELECT 1"))
 
     # Customers
 

@@ -1,6 +1,8 @@
 """Starts Relay on localhost: the action server and the Rasa server, until Ctrl-C.
 
 python -m bot.tools.run   (what `make run` does after training)
+
+A process that dies is started again (bot/tools/supervisor.py); the other keeps serving.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from bot.settings import load_settings
 from bot.tools.services import (
     Ports,
     action_server_command,
-    api_token,
     environment,
     rasa_server_command,
 )
+from bot.tools.supervisor import Supervisor
 
 STARTUP_SECONDS = 180
 DEMO_CUSTOMER = "web-maya"  # Maya Patel's website id in the demo shop's data
@@ -73,24 +75,23 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     ports = Ports(rasa=args.rasa_port, actions=args.actions_port)
-    token = api_token(settings.data_dir)
     env = environment(settings.data_dir, ports)
     assert settings.agents_file is not None
     created = ensure_admin(settings.agents_file, settings.data_dir)
     if created:
         print(f"Created console agent `admin`; its password is in {created}", flush=True)
-    processes = [
-        subprocess.Popen(action_server_command(ports), env=env),
-        subprocess.Popen(rasa_server_command(args.model, ports, token), env=env),
-    ]
+    supervisor = Supervisor()
     # Ctrl-C and `kill` both stop every process cleanly, even when started in the background.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        up = wait_until_up(f"http://127.0.0.1:{ports.rasa}/", processes, STARTUP_SECONDS)
+        supervisor.add("action server", action_server_command(ports), env)
+        supervisor.add("Rasa server", rasa_server_command(args.model, ports), env)
+        up = wait_until_up(
+            f"http://127.0.0.1:{ports.rasa}/health", supervisor.processes(), STARTUP_SECONDS
+        )
         if not up:
             print("Relay did not start; see the log lines above.", file=sys.stderr)
-            stop(processes)
             return 1
         demo = f"http://localhost:{ports.rasa}/webhooks/widget/demo"
         print(
@@ -102,19 +103,19 @@ def main(argv: list[str] | None = None) -> int:
             f"  Agent console:         http://localhost:{ports.rasa}/console/ "
             f"(agents in {settings.agents_file}; add one with `make agent`)\n"
             f"  HTTP API token:        in {settings.data_dir / 'api_token'} (or RELAY_API_TOKEN)\n"
+            f"  Health, readiness:     http://localhost:{ports.rasa}/health, /ready\n"
             f"  Shop data (SQLite):    {settings.shop_db_url}\n"
-            "Press Ctrl-C to stop.\n",
+            "A process that stops is started again. Press Ctrl-C to stop.\n",
             flush=True,
         )
-        while all(p.poll() is None for p in processes):
+        while True:
+            supervisor.check()
             time.sleep(0.5)
-        print("A Relay process stopped; shutting down the rest.", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("\nStopping Relay...", flush=True)
         return 0
     finally:
-        stop(processes)
+        supervisor.stop()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from bot.secret_files import generated_secret
 from bot.settings import ROOT
 
 TOKEN_FILE_NAME = "api_token"
+ACTION_TOKEN_FILE_NAME = "action_token"
 # credentials.yml names these; Rasa refuses unset variables, and empty ones leave the
 # Telegram channel off and the REST channel's callers anonymous.
 CHANNEL_VARIABLES = (
@@ -37,10 +38,19 @@ def api_token(data_dir: Path) -> str:
     return generated_secret(data_dir / TOKEN_FILE_NAME).decode()
 
 
+def action_token(data_dir: Path) -> str:
+    """RELAY_ACTION_TOKEN (what the Rasa server shows the action server), or one generated."""
+    token = os.environ.get("RELAY_ACTION_TOKEN")
+    if token:
+        return token
+    return generated_secret(data_dir / ACTION_TOKEN_FILE_NAME).decode()
+
+
 def environment(
     data_dir: Path, ports: Ports, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """The environment of Relay's processes: SQLite under `data_dir` unless set otherwise."""
+    """The environment of Relay's processes: SQLite under `data_dir` unless set otherwise,
+    and the tokens the servers need (in the environment, never on a command line)."""
     env = dict(os.environ)
     defaults = {
         "RASA_TELEMETRY_ENABLED": "false",
@@ -62,6 +72,8 @@ def environment(
     for key, value in defaults.items():
         env.setdefault(key, value)
     env.update(extra or {})
+    env.setdefault("RELAY_API_TOKEN", api_token(data_dir))
+    env.setdefault("RELAY_ACTION_TOKEN", action_token(data_dir))
     return env
 
 
@@ -69,12 +81,12 @@ def rasa_bin() -> str:
     return str(Path(sys.executable).with_name("rasa"))
 
 
-def rasa_server_command(
-    model: Path, ports: Ports, token: str, host: str = "127.0.0.1"
-) -> list[str]:
+def rasa_server_command(model: Path, ports: Ports, host: str = "127.0.0.1") -> list[str]:
+    """The Rasa server (its API token comes from the environment: see environment())."""
     return [
-        rasa_bin(),
-        "run",
+        sys.executable,
+        "-m",
+        "bot.tools.rasa_server",
         "--model",
         str(model),
         "--endpoints",
@@ -85,11 +97,8 @@ def rasa_server_command(
         host,
         "--port",
         str(ports.rasa),
-        "--enable-api",
-        "--auth-token",
-        token,
     ]
 
 
 def action_server_command(ports: Ports) -> list[str]:
-    return [rasa_bin(), "run", "actions", "--actions", "actions", "--port", str(ports.actions)]
+    return [sys.executable, "-m", "bot.tools.action_server", "--port", str(ports.actions)]

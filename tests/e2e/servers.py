@@ -137,27 +137,46 @@ def _wait(relay: Relay) -> None:
 
 
 def _rasa_command(relay: Relay) -> list[str]:
-    command = rasa_server_command(MODEL, relay.ports, TOKEN)
+    command = rasa_server_command(MODEL, relay.ports)
     if relay.credentials is not None:
         command[command.index("--credentials") + 1] = str(relay.credentials)
     return command
 
 
+ACTIONS, RASA = 0, 1  # indexes of the two processes in Relay.processes
+
+
+def _commands(relay: Relay) -> list[list[str]]:
+    return [action_server_command(relay.ports), _rasa_command(relay)]
+
+
+def _spawn(relay: Relay, which: int) -> subprocess.Popen[bytes]:
+    handle = relay.logs[which].open("ab")
+    return subprocess.Popen(
+        _commands(relay)[which], env=relay.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
+    )
+
+
 def _launch(relay: Relay) -> None:
-    commands = [action_server_command(relay.ports), _rasa_command(relay)]
-    relay.processes = []
-    for command, log in zip(commands, relay.logs, strict=True):
-        handle = log.open("ab")
-        relay.processes.append(
-            subprocess.Popen(
-                command, env=relay.env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
-            )
-        )
+    relay.processes = [_spawn(relay, ACTIONS), _spawn(relay, RASA)]
     try:
         _wait(relay)
     except Exception:
         relay.stop()
         raise
+
+
+def kill(relay: Relay, which: int) -> None:
+    """kill -9 one of the servers (ACTIONS or RASA), as a crash would."""
+    process = relay.processes[which]
+    process.kill()
+    process.wait(timeout=30)
+
+
+def revive(relay: Relay, which: int) -> None:
+    """Starts a killed server again on the same port and data, and waits until it serves."""
+    relay.processes[which] = _spawn(relay, which)
+    _wait(relay)
 
 
 def start(data_dir: Path, extra_env: dict[str, str], credentials: Path | None = None) -> Relay:

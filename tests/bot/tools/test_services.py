@@ -11,6 +11,7 @@ import pytest
 
 from bot.settings import ROOT
 from bot.tools.services import (
+    ACTION_TOKEN_FILE_NAME,
     TOKEN_FILE_NAME,
     Ports,
     action_server_command,
@@ -114,30 +115,38 @@ def option(command: list[str], name: str) -> str:
 
 def test_rasa_server_command(tmp_path):
     model = tmp_path / "relay.tar.gz"
-    command = rasa_server_command(model, Ports(rasa=6005, actions=6055), "secret")
+    command = rasa_server_command(model, Ports(rasa=6005, actions=6055))
 
-    assert command[:2] == [rasa_bin(), "run"]
+    assert command[:3] == [sys.executable, "-m", "bot.tools.rasa_server"]
     assert option(command, "--model") == str(model)
     assert option(command, "--endpoints") == str(ROOT / "endpoints.yml")
     assert option(command, "--credentials") == str(ROOT / "credentials.yml")
     assert option(command, "--interface") == "127.0.0.1"
     assert option(command, "--port") == "6005"
-    assert option(command, "--auth-token") == "secret"
-    assert "--enable-api" in command
+
+
+def test_no_token_is_ever_on_a_command_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("RELAY_API_TOKEN", raising=False)
+    monkeypatch.delenv("RELAY_ACTION_TOKEN", raising=False)
+    env = environment(tmp_path, Ports())
+    commands = [rasa_server_command(tmp_path / "m.tar.gz", Ports()), action_server_command(Ports())]
+    for secret in (env["RELAY_API_TOKEN"], env["RELAY_ACTION_TOKEN"]):
+        assert len(secret) >= 40
+        assert not any(secret in part for command in commands for part in command)
+    assert (tmp_path / TOKEN_FILE_NAME).read_text() == env["RELAY_API_TOKEN"]
+    assert (tmp_path / ACTION_TOKEN_FILE_NAME).read_text() == env["RELAY_ACTION_TOKEN"]
 
 
 def test_rasa_server_can_listen_elsewhere(tmp_path):
-    command = rasa_server_command(tmp_path / "m.tar.gz", Ports(), "t", host="0.0.0.0")
+    command = rasa_server_command(tmp_path / "m.tar.gz", Ports(), host="0.0.0.0")
     assert option(command, "--interface") == "0.0.0.0"
 
 
 def test_action_server_command():
     assert action_server_command(Ports(actions=6055)) == [
-        rasa_bin(),
-        "run",
-        "actions",
-        "--actions",
-        "actions",
+        sys.executable,
+        "-m",
+        "bot.tools.action_server",
         "--port",
         "6055",
     ]

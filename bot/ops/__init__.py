@@ -1,0 +1,1 @@
+"""Running Relay: logs, health and readiness, and how the servers survive failures."""

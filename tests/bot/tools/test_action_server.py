@@ -1,0 +1,81 @@
+"""bot/tools/action_server.py: the actions answer only the Rasa server, and say when ready."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sanic import Sanic
+
+from bot.tools.action_server import UNAUTHORIZED, create_app, main
+from tests.support.asgi import serving
+
+TOKEN = "the-action-servers-token"
+CALL = {
+    "next_action": "action_greet",
+    "sender_id": "rest-abc",
+    "tracker": {
+        "sender_id": "rest-abc",
+        "slots": {},
+        "latest_message": {"text": "hi", "intent": {"name": "greet"}, "entities": []},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    },
+    "domain": {"responses": {"utter_greet": [{"text": "Hello!"}]}},
+    "version": "3.6.2",
+}
+
+
+@pytest.fixture
+def app(shop_db: Any, monkeypatch: pytest.MonkeyPatch) -> Sanic:
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    return create_app(TOKEN)
+
+
+def requests(app: Sanic, *calls: tuple[str, str, dict[str, str]]) -> list[Any]:
+    async def go() -> list[Any]:
+        async with serving(app) as client:
+            answers = []
+            for method, path, headers in calls:
+                body = CALL if method == "POST" else None
+                answers.append(await client.request(method, path, json=body, headers=headers))
+            return answers
+
+    return asyncio.run(go())
+
+
+def test_without_the_token_no_action_runs(app: Sanic) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        [answer] = requests(app, ("POST", "/webhook", headers))
+        assert (answer.status_code, answer.json()) == (401, {"error": UNAUTHORIZED})
+    [listing] = requests(app, ("GET", "/actions", {}))
+    assert listing.status_code == 401
+
+
+def test_with_the_token_the_action_runs(app: Sanic) -> None:
+    [answer] = requests(app, ("POST", "/webhook", {"Authorization": f"Bearer {TOKEN}"}))
+    assert answer.status_code == 200
+    assert answer.json()["responses"][0]["response"] == "utter_greet"
+
+
+def test_health_and_readiness_need_no_token(app: Sanic) -> None:
+    health, ready = requests(app, ("GET", "/health", {}), ("GET", "/ready", {}))
+    assert health.status_code == 200
+    assert (ready.status_code, ready.json()) == (200, {"ready": True, "checks": {"shop": "ok"}})
+
+
+def test_no_cross_origin_browser_may_call_it(app: Sanic) -> None:
+    [answer] = requests(app, ("GET", "/health", {"Origin": "https://evil.example"}))
+    assert answer.headers.get("access-control-allow-origin") in (None, "")
+
+
+def test_it_refuses_to_start_without_a_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("RELAY_ACTION_TOKEN", raising=False)
+    assert main(["--port", "0"]) == 2
+    assert "RELAY_ACTION_TOKEN must be set" in capsys.readouterr().err
