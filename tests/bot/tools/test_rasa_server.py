@@ -20,6 +20,7 @@ def test_the_token_comes_from_the_environment_and_the_server_is_hardened(
     monkeypatch.setattr(
         rasa.core.run, "serve_application", lambda *a, **kw: seen.update(kw, args=a)
     )
+    monkeypatch.setattr(logs, "install", lambda secrets=(): seen.update(secrets=list(secrets)))
     monkeypatch.setenv("RELAY_API_TOKEN", "token-from-the-environment")
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SANIC_REQUEST_MAX_SIZE", raising=False)
