@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.handoff.webhook_fields import DEFAULT_FIELDS, parse_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATA_DIR = ROOT / "var"
@@ -32,6 +34,9 @@ class Settings:
         webhook_secret: Key of the HMAC signature of those POSTs (required with the URL).
         secure_cookies: Mark the console's cookies `Secure` even when the request arrived
             over plain HTTP (a proxy in front terminates TLS); over HTTPS they always are.
+        webhook_fields: The ticket fields the webhook may send (RELAY_WEBHOOK_FIELDS, comma-
+            separated, or `all`); by default those without personal data (see
+            `bot/handoff/webhook_fields.py`).
     """
 
     data_dir: Path
@@ -43,10 +48,16 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     secure_cookies: bool = False
+    webhook_fields: tuple[str, ...] = DEFAULT_FIELDS
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Reads Relay's settings from `environ` (defaults to `os.environ`)."""
+    """Reads Relay's settings from `environ` (defaults to `os.environ`).
+
+    Raises:
+        UnknownWebhookField: RELAY_WEBHOOK_FIELDS names a field tickets don't have (a typo
+            stops the process at start-up rather than silently sending less).
+    """
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("RELAY_DATA_DIR") or DEFAULT_DATA_DIR)
     shop_db_url = env.get("RELAY_SHOP_DB_URL") or f"sqlite:///{data_dir / 'shop.db'}"
@@ -61,4 +72,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_url=env.get("RELAY_WEBHOOK_URL") or None,
         webhook_secret=env.get("RELAY_WEBHOOK_SECRET") or None,
         secure_cookies=(env.get("RELAY_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
+        webhook_fields=parse_fields(env.get("RELAY_WEBHOOK_FIELDS")),
     )

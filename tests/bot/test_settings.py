@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.handoff.webhook_fields import DEFAULT_FIELDS, FIELDS, UnknownWebhookField
 from bot.settings import (
     DEFAULT_DATA_DIR,
     DEFAULT_FACTS_FILE,
@@ -57,6 +60,22 @@ def test_values_from_the_environment():
         webhook_url="https://helpdesk.example/hooks/relay",
         webhook_secret="s3cret",
     )
+
+
+def test_webhook_fields_default_to_those_without_personal_data():
+    assert load_settings({}).webhook_fields == DEFAULT_FIELDS
+    assert "customer" not in DEFAULT_FIELDS and "conversation_id" not in DEFAULT_FIELDS
+
+
+def test_webhook_fields_from_the_environment():
+    chosen = load_settings({"RELAY_WEBHOOK_FIELDS": "status, customer.email"})
+    assert chosen.webhook_fields == ("id", "status", "customer.email")
+    assert load_settings({"RELAY_WEBHOOK_FIELDS": "all"}).webhook_fields == FIELDS
+
+
+def test_an_unknown_webhook_field_stops_the_start():
+    with pytest.raises(UnknownWebhookField, match="RELAY_WEBHOOK_FIELDS names unknown .*: emial"):
+        load_settings({"RELAY_WEBHOOK_FIELDS": "status,emial"})
 
 
 def test_database_follows_the_data_dir():
