@@ -69,7 +69,10 @@ def handoff_rules() -> HandoffRules:
 
 @lru_cache(maxsize=1)
 def webhook() -> Webhook:
-    return Webhook(settings().webhook_url, settings().webhook_secret)
+    """Ticket events for RELAY_WEBHOOK_URL; delivers pending ones at once, if there are any."""
+    given = settings()
+    engine = make_engine(given.shop_db_url)
+    return Webhook(engine, given.webhook_url, given.webhook_secret, given.webhook_fields)
 
 
 def reset() -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.handoff.webhook_fields import DEFAULT_FIELDS, parse_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATA_DIR = ROOT / "var"
@@ -46,6 +48,9 @@ class Settings:
             None keeps them forever.
         redact: Whether emails, phone and card numbers are redacted from the transcripts
             stored with handoff tickets.
+        webhook_fields: The ticket fields the webhook may send (RELAY_WEBHOOK_FIELDS, comma-
+            separated, or `all`); by default those without personal data (see
+            `bot/handoff/webhook_fields.py`).
     """
 
     data_dir: Path
@@ -65,6 +70,7 @@ class Settings:
     tracker_password: str | None = None
     retention_days: int | None = None
     redact: bool = False
+    webhook_fields: tuple[str, ...] = DEFAULT_FIELDS
 
     @property
     def tracker_db_url(self) -> str:
@@ -126,6 +132,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     Raises:
         ValueError: RELAY_RETENTION_DAYS or RELAY_REDACT has a value they cannot take.
+        UnknownWebhookField: RELAY_WEBHOOK_FIELDS names a field tickets don't have (a typo
+            stops the process at start-up rather than silently sending less).
     """
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("RELAY_DATA_DIR") or DEFAULT_DATA_DIR)
@@ -149,4 +157,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tracker_password=env.get("RELAY_TRACKER_PASSWORD") or None,
         retention_days=_positive_int(env, "RELAY_RETENTION_DAYS"),
         redact=_flag(env, "RELAY_REDACT"),
+        webhook_fields=parse_fields(env.get("RELAY_WEBHOOK_FIELDS")),
     )

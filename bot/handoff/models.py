@@ -118,3 +118,23 @@ class ConsoleSession(Base):
     stamp = Column(String(16), nullable=False)  # of the password hash it was issued under
     created_at = Column(DateTime, nullable=False)
     expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class WebhookDelivery(Base):
+    """A ticket event waiting to be POSTed to RELAY_WEBHOOK_URL, or already sent.
+
+    Any process may send a due row; `locked_until` is its lease while one does.
+    """
+
+    __tablename__ = "webhook_deliveries"
+
+    id = Column(Integer, primary_key=True)
+    event = Column(String(64), nullable=False)
+    body = Column(Text, nullable=False)  # the JSON POSTed, exactly as signed
+    created_at = Column(DateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, index=True)
+    delivered_at = Column(DateTime)
+    last_error = Column(Text)
+    locked_until = Column(DateTime)
+    failed_at = Column(DateTime)

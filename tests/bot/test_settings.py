@@ -8,6 +8,7 @@ import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import make_url
 
+from bot.handoff.webhook_fields import DEFAULT_FIELDS, FIELDS, UnknownWebhookField
 from bot.settings import (
     DEFAULT_DATA_DIR,
     DEFAULT_FACTS_FILE,
@@ -76,6 +77,22 @@ def test_values_from_the_environment():
         retention_days=90,
         redact=True,
     )
+
+
+def test_webhook_fields_default_to_those_without_personal_data():
+    assert load_settings({}).webhook_fields == DEFAULT_FIELDS
+    assert "customer" not in DEFAULT_FIELDS and "conversation_id" not in DEFAULT_FIELDS
+
+
+def test_webhook_fields_from_the_environment():
+    chosen = load_settings({"RELAY_WEBHOOK_FIELDS": "status, customer.email"})
+    assert chosen.webhook_fields == ("id", "status", "customer.email")
+    assert load_settings({"RELAY_WEBHOOK_FIELDS": "all"}).webhook_fields == FIELDS
+
+
+def test_an_unknown_webhook_field_stops_the_start():
+    with pytest.raises(UnknownWebhookField, match="RELAY_WEBHOOK_FIELDS names unknown .*: emial"):
+        load_settings({"RELAY_WEBHOOK_FIELDS": "status,emial"})
 
 
 def test_database_follows_the_data_dir():

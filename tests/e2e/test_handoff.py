@@ -216,12 +216,17 @@ def test_asking_for_a_person_is_followed_through_to_a_rating(
     calls = wait_for_webhooks(
         {"ticket.created", "ticket.claimed", "ticket.resolved", "ticket.csat"}
     )
-    mine = [call for call in calls if call["ticket"]["conversation_id"] == site(sender)]
+    mine = [call for call in calls if call["ticket"]["id"] == ticket["id"]]
     assert {"ticket.created", "ticket.claimed", "ticket.resolved", "ticket.csat"} <= {
         call["event"] for call in mine
     }
     assert all(call["valid"] for call in mine)
-    assert all("transcript" not in call["ticket"] for call in mine)
+    # By default (RELAY_WEBHOOK_FIELDS unset) nothing personal leaves Relay.
+    for personal in ("transcript", "customer", "conversation_id", "summary", "explanation"):
+        assert all(personal not in call["ticket"] for call in mine), personal
+    assert [call["ticket"]["csat"] for call in mine if call["event"] == "ticket.csat"] == [
+        {"score": 4}
+    ]
 
 
 def test_never_mind_while_waiting_brings_the_bot_back(relay: Relay, alice: ConsoleClient) -> None:

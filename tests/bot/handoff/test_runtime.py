@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,13 @@ import pytest
 from bot.handoff import runtime
 from bot.handoff.agents import add_agent
 from bot.handoff.auth import SECRET_FILE, Devices, Hasher, Sessions, SignInGuard
+from bot.handoff.deliveries import Deliveries
 from bot.handoff.rules import HandoffRules
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.settings import DEFAULT_HANDOFF_FILE
 from bot.shop.repository import make_engine
+from tests.support.helpdesk import free_port
 
 CACHED = (
     runtime.settings,
@@ -37,6 +40,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "RELAY_HANDOFF_FILE",
         "RELAY_WEBHOOK_URL",
         "RELAY_WEBHOOK_SECRET",
+        "RELAY_WEBHOOK_FIELDS",
         "RELAY_CONSOLE_SECRET",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -139,6 +143,28 @@ def test_rules_are_read_from_the_handoff_file(data_dir: Path) -> None:
 def test_webhook_does_nothing_without_a_url(data_dir: Path) -> None:
     assert runtime.webhook().url is None
     assert runtime.webhook().send("ticket.created", {"id": 1}) is None
+
+
+def test_webhook_stores_the_allowed_fields_in_the_shop_database(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAY_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/hook")
+    monkeypatch.setenv("RELAY_WEBHOOK_SECRET", "s3cret")
+    monkeypatch.setenv("RELAY_WEBHOOK_FIELDS", "status")
+    runtime.reset()
+    webhook = runtime.webhook()
+    try:
+        delivery_id = webhook.send("ticket.created", {"id": 1, "status": "waiting", "summary": "x"})
+        assert delivery_id is not None
+    finally:
+        webhook.close()
+    engine = make_engine(f"sqlite:///{data_dir / 'tickets.db'}")
+    try:
+        row = Deliveries(engine).get(delivery_id)
+    finally:
+        engine.dispose()
+    assert row is not None and row.event == "ticket.created"
+    assert json.loads(row.body)["ticket"] == {"id": 1, "status": "waiting"}
 
 
 def test_webhook_refuses_a_url_without_a_secret(
