@@ -34,11 +34,16 @@ from bot.channels.telegram import (
     TelegramInput,
 )
 from bot.channels.telegram_output import (
+    BLOCKED_REASON,
     DEFAULT_BASE_URL,
+    FLOOD_REASON,
     MAX_CALLBACK_DATA,
     MAX_TEXT,
+    REJECTED_REASON,
+    UNREACHABLE_REASON,
     TelegramClient,
     TelegramOutput,
+    Undelivered,
     split_text,
 )
 from bot.handoff import runtime
@@ -684,22 +689,28 @@ def test_a_blocked_bot_is_logged_and_skipped(
         run(send())
     assert [c.chat_id for c in api.requests("sendMessage")] == ["1002"]
     assert any("blocked" in record.message for record in caplog.records)
+    assert output.undelivered == [BLOCKED_REASON]
 
 
 def test_a_rejected_request_is_logged_not_retried(api: TelegramApi) -> None:
     api.fail("sendMessage", "bad_request")
-    run(TelegramOutput(client(api)).send_text_message(MAYAS_CHAT, "hello"))
+    output = TelegramOutput(client(api))
+    run(output.send_text_message(MAYAS_CHAT, "hello"))
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    assert output.undelivered == [REJECTED_REASON.format(detail="chat not found")]
+    assert output.undelivered == ["Telegram refused the message (chat not found)"]
 
 
 def test_a_timeout_is_retried_with_backoff(api: TelegramApi) -> None:
     sleeps = Sleeps()
     api.fail("sendMessage", "slow", seconds=1.0)
     started = time.monotonic()
-    run(TelegramOutput(client(api, timeout=0.3, sleep=sleeps)).send_text_message(MAYAS_CHAT, "hi"))
+    output = TelegramOutput(client(api, timeout=0.3, sleep=sleeps))
+    run(output.send_text_message(MAYAS_CHAT, "hi"))
     assert time.monotonic() - started < 1.0
     assert sleeps.seconds == [0.01]
     assert [c.fault for c in api.calls if c.method == "sendMessage"] == ["slow", None]
+    assert output.undelivered == []  # it arrived in the end
 
 
 def test_three_timeouts_give_up_without_raising(
@@ -707,15 +718,92 @@ def test_three_timeouts_give_up_without_raising(
 ) -> None:
     sleeps = Sleeps()
     api.fail("sendMessage", "slow", seconds=1.0, times=3)
+    output = TelegramOutput(client(api, timeout=0.2, sleep=sleeps))
     with caplog.at_level(logging.ERROR):
-        run(
-            TelegramOutput(client(api, timeout=0.2, sleep=sleeps)).send_text_message(
-                MAYAS_CHAT, "hi"
-            )
-        )
+        run(output.send_text_message(MAYAS_CHAT, "hi"))
     assert sleeps.seconds == [0.01, 0.02]  # exponential
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 3
     assert any("failed" in record.message for record in caplog.records)
+    assert output.undelivered == [UNREACHABLE_REASON]
+
+
+def test_a_flood_limit_that_does_not_end_is_given_up(api: TelegramApi) -> None:
+    sleeps = Sleeps()
+    api.fail("sendMessage", "retry_after", seconds=5, times=4)
+    output = TelegramOutput(client(api, sleep=sleeps))
+    run(output.send_text_message(MAYAS_CHAT, "hi"))
+    assert sleeps.seconds == [5.0, 5.0, 5.0]
+    assert output.undelivered == [FLOOD_REASON]
+
+
+def test_what_arrived_leaves_nothing_undelivered(api: TelegramApi) -> None:
+    output = TelegramOutput(client(api))
+
+    async def send() -> None:
+        await output.send_text_message(MAYAS_CHAT, "hello")
+        await output.send_text_with_buttons(MAYAS_CHAT, "Pick one", [{"title": "Yes"}])
+        await output.send_image_url(MAYAS_CHAT, "https://example.com/hoodie.jpg")
+        await output.send_custom_json(MAYAS_CHAT, {"text": "From a custom action"})
+
+    run(send())
+    assert output.undelivered == []
+    assert len(api.requests("sendMessage")) == 3 and len(api.requests("sendPhoto")) == 1
+
+
+def test_each_message_given_up_has_its_reason(api: TelegramApi) -> None:
+    api.fail("sendPhoto", "forbidden")
+    api.fail("sendMessage", "bad_request")
+    output = TelegramOutput(client(api))
+
+    async def send() -> None:
+        await output.send_image_url(MAYAS_CHAT, "https://example.com/hoodie.jpg")
+        await output.send_text_with_buttons(MAYAS_CHAT, "Pick one", [{"title": "Yes"}])
+        await output.send_text_message(MAYAS_CHAT, "this one arrives")
+
+    run(send())
+    assert output.undelivered == [
+        BLOCKED_REASON,
+        "Telegram refused the message (chat not found)",
+    ]
+    assert [c.text for c in api.requests("sendMessage")] == ["this one arrives"]
+
+
+def test_a_long_text_stops_at_the_first_piece_given_up(api: TelegramApi) -> None:
+    paragraph = "Your parcel is on its way. " * 100
+    api.fail("sendMessage", "forbidden")
+    output = TelegramOutput(client(api))
+    run(output.send_text_message(MAYAS_CHAT, "\n\n".join([paragraph.strip()] * 3)))
+    assert api.requests("sendMessage") == []  # not the second and third pieces alone
+    assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    assert output.undelivered == [BLOCKED_REASON]
+
+
+def test_an_agents_reply_that_is_not_delivered_says_why(api: TelegramApi) -> None:
+    # What the console does: a fresh output from the channel, send_response, then read it.
+    telegram = channel(api)
+    api.fail("sendMessage", "forbidden")
+    output = telegram.get_output_channel()
+    assert isinstance(output, TelegramOutput) and output.undelivered == []
+    run(output.send_response(MAYAS_CHAT, {"text": "Hi, I'm Alice from the team."}))
+    assert output.undelivered == [
+        "the customer has blocked the bot on Telegram (or removed it from the chat)"
+    ]
+    later = telegram.get_output_channel()
+    assert isinstance(later, TelegramOutput) and later.undelivered == []
+
+
+def test_the_client_raises_undelivered_and_call_returns_none(api: TelegramApi) -> None:
+    telegram_client = client(api)
+    api.fail("sendMessage", "forbidden", times=2)
+
+    async def send() -> Any:
+        with pytest.raises(Undelivered) as raised:
+            await telegram_client.request("send_message", "1001", text="hi")
+        assert raised.value.reason == BLOCKED_REASON
+        assert str(raised.value) == f"telegram send_message to 1001: {BLOCKED_REASON}"
+        return await telegram_client.call("send_message", "1001", text="hi")
+
+    assert run(send()) is None
 
 
 def test_images_and_custom_messages(api: TelegramApi) -> None:
