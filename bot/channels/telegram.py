@@ -1,9 +1,12 @@
 """Relay's Telegram channel: the Bot API's webhook in, python-telegram-bot's Bot out.
 
 Telegram POSTs each update to `/webhooks/relay_telegram/webhook` with the secret
-it was given in setWebhook; we check it in constant time, answer 200 at once and
-handle the update in the background (Telegram waits for our answer, and resends
-on errors). Each update is handled once, and the updates of a chat in order.
+it was given in setWebhook; we check it in constant time, record the update in the
+ticket database (bot/channels/telegram_inbox.py) and only then answer 200, handling
+it in the background (telegram_queue.py). An update that could not be recorded is
+answered 500, so Telegram sends it again; one recorded before, by any process, is a
+duplicate. Each update is handled once, the updates of a chat in order, and one that
+Rasa could not take (the conversation store down) is retried.
 
 - Text (new or edited) goes to Rasa through the handoff gate, as the chat's
   conversation (`telegram-<chat id>`, bot/identity.py: no other channel can name
@@ -25,34 +28,34 @@ as usual and `GET /webhooks/relay_telegram/` answers 503.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import hmac
 import json
 import logging
 import re
 import sys
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update, User
 from telegram.constants import ChatAction
 
 from bot import identity
 from bot.channels.inbound import CLIENT_KEY, MAX_TEXT, clean_text
 from bot.channels.replies import domain_text
+from bot.channels.telegram_inbox import Inbox
 from bot.channels.telegram_output import (
     DEFAULT_BASE_URL,
     NAME,
     TelegramClient,
     TelegramOutput,
 )
+from bot.channels.telegram_queue import Retries, UpdateQueue
 from bot.channels.telegram_updates import (
     GROUPS,
     addressed,
@@ -61,7 +64,9 @@ from bot.channels.telegram_updates import (
     pressed,
     user_text,
 )
+from bot.handoff import runtime
 from bot.handoff.gate import Gate
+from bot.shop.repository import make_engine
 
 __all__ = ["TelegramInput", "TelegramOutput", "TelegramConfigError", "NAME"]
 
@@ -71,8 +76,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 UNSUPPORTED = "utter_telegram_unsupported"
-SEEN_UPDATES = 2048
-CLOSE_SECONDS = 10  # on shutdown, how long updates still being handled may take
 
 NOT_CONFIGURED = "Telegram is not configured"
 MISSING_TOKEN_KEY = (
@@ -84,28 +87,11 @@ MISSING_SECRET = (
 )
 BAD_SECRET = "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
 BAD_BASE_URL = "TELEGRAM_BASE_URL must start with http:// or https://"
+UNRECORDED = "the update could not be recorded; send it again later"
 
 
 class TelegramConfigError(ValueError):
     """The channel's credentials are incomplete or invalid."""
-
-
-class RecentIds:
-    """The last `size` ids seen (an LRU set), to handle each update once."""
-
-    def __init__(self, size: int = SEEN_UPDATES) -> None:
-        self._size = size
-        self._ids: OrderedDict[int, None] = OrderedDict()
-
-    def add(self, key: int) -> bool:
-        """Remembers `key`; False if it was already there."""
-        if key in self._ids:
-            self._ids.move_to_end(key)
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
 
 
 class TelegramInput(InputChannel):
@@ -114,16 +100,25 @@ class TelegramInput(InputChannel):
     Args:
         client: The bot's connection to the Bot API.
         webhook_secret: The secret Telegram sends in every webhook call.
+        inbox: Where updates are recorded; by default the ticket database's
+            (`RELAY_SHOP_DB_URL`), which every process of the bot shares.
+        retries: When updates Rasa could not take are tried again.
     """
 
-    def __init__(self, client: TelegramClient | None = None, webhook_secret: str = "") -> None:
+    def __init__(
+        self,
+        client: TelegramClient | None = None,
+        webhook_secret: str = "",
+        inbox: Inbox | None = None,
+        retries: Retries | None = None,
+    ) -> None:
         self.enabled = client is not None
         self._secret = webhook_secret.encode()
         self.client = client
         self._unsupported = domain_text(UNSUPPORTED) if self.enabled else ""
-        self._seen = RecentIds()
-        self._chats: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._inbox = inbox
+        self._retries = retries
+        self.queue: UpdateQueue | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -162,10 +157,19 @@ class TelegramInput(InputChannel):
         if not self.enabled:
             return telegram
         gate = Gate(on_new_message)
+        inbox = self._inbox or Inbox(make_engine(runtime.settings().shop_db_url))
+        handle = functools.partial(self._handle_update, deliver=gate.deliver)
+        queue = self.queue = UpdateQueue(inbox, handle, self._retries)
+
+        @telegram.listener("after_server_start")
+        async def start(app: Any, loop: Any) -> None:
+            """Retries what an earlier run left unhandled, and what Rasa can't take yet."""
+            gate.app = app
+            queue.start()
 
         @telegram.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            """Accepts an update from Telegram and handles it in the background."""
+            """Records an update from Telegram, then handles it in the background."""
             given = (request.headers.get(SECRET_HEADER) or "").encode()
             if not hmac.compare_digest(given, self._secret):
                 return response.json({"error": "forbidden"}, 403)
@@ -178,10 +182,19 @@ class TelegramInput(InputChannel):
             update_id = payload.get("update_id") if isinstance(payload, dict) else None
             if type(update_id) is not int:
                 return response.json({"error": "not a Telegram update"}, 400)
-            if not self._seen.add(update_id):
-                return response.json({"status": "duplicate"})
             gate.app = request.app
-            self._in_order(chat_key(payload), self._handle(payload, gate.deliver))
+            try:
+                accepted = await queue.accept(update_id, chat_key(payload), payload)
+            except SQLAlchemyError as error:
+                logger.error(
+                    "telegram update %s could not be recorded, answered 500 for Telegram to "
+                    "send it again: %s",
+                    update_id,
+                    error,
+                )
+                return response.json({"error": UNRECORDED}, 500)
+            if not accepted:
+                return response.json({"status": "duplicate"})
             return response.json({"status": "ok"})
 
         @telegram.listener("after_server_stop")
@@ -190,47 +203,26 @@ class TelegramInput(InputChannel):
 
         return telegram
 
-    def _in_order(self, chat: str, work: Coroutine[Any, Any, None]) -> None:
-        """Runs `work` in the background, after the same chat's earlier updates."""
-        previous = self._chats.get(chat)
-
-        async def run() -> None:
-            if previous is not None:
-                await asyncio.wait([previous])
-            await work
-
-        task = asyncio.create_task(run())
-        self._chats[chat] = task
-        self._tasks.add(task)
-        task.add_done_callback(functools.partial(self._finished, chat))
-
-    def _finished(self, chat: str, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if self._chats.get(chat) is task:
-            del self._chats[chat]
-
     async def idle(self) -> None:
-        """Waits until every update received so far has been handled (for tests, shutdown)."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        """Waits until every update received so far was handled or left for a retry (tests)."""
+        if self.queue is not None:
+            await self.queue.idle()
 
     async def close(self) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.idle(), CLOSE_SECONDS)
+        """Stops handling (unhandled updates stay recorded for the next start), then the Bot."""
+        if self.queue is not None:
+            await self.queue.close()
         if self.client is not None:
             await self.client.close()
-
-    async def _handle(
-        self, payload: dict[str, Any], deliver: Callable[[UserMessage], Awaitable[Any]]
-    ) -> None:
-        try:
-            await self._handle_update(payload, deliver)
-        except Exception:  # a bad update must not stop the next ones
-            logger.exception("telegram update %s could not be handled", payload.get("update_id"))
 
     async def _handle_update(
         self, payload: dict[str, Any], deliver: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
+        """Handles one update; returns once Rasa took its message (if it had one).
+
+        Raises:
+            ConversationUnavailable: Rasa could not take it now: it is tried again later.
+        """
         assert self.client is not None
         bot = await self.client.bot()
         update = Update.de_json(payload, bot)

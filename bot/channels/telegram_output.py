@@ -1,10 +1,14 @@
 """Sending to Telegram: the output channel, and the client that paces and retries its calls.
 
-Every call goes through `TelegramClient.call`, the one place where Telegram's
+Every call goes through `TelegramClient.request`, the one place where Telegram's
 errors are handled: flood control (`RetryAfter`) is waited out, timeouts and
 network errors are retried with exponential backoff, and a chat that blocked the
-bot (`Forbidden`) or a request Telegram refuses (`BadRequest`) is logged and
-skipped, so one customer can never break the conversation of another.
+bot (`Forbidden`) or a request Telegram refuses (`BadRequest`) is logged and given
+up, as `Undelivered` with a reason in words an agent reads (the `*_REASON`
+constants). `TelegramClient.call` gives up quietly (None), and `TelegramOutput`
+keeps the reasons in `undelivered`: one customer can never break the conversation
+of another, and whoever sent a message (an agent, through the console) can learn
+that it did not arrive, and why.
 """
 
 from __future__ import annotations
@@ -39,6 +43,14 @@ FLOOD_WAITS = 3  # how many `retry_after`s we wait out for one call
 TIMEOUT_SECONDS = 10.0
 UNPACED = {"send_chat_action"}  # not messages: Telegram's message limits don't count them
 
+# Why a message did not reach the customer: phrases an agent reads in the console
+# (after something like "Not delivered: "), so lower-case and without a full stop.
+BLOCKED_REASON = "the customer has blocked the bot on Telegram (or removed it from the chat)"
+REJECTED_REASON = "Telegram refused the message ({detail})"
+UNREACHABLE_REASON = "Telegram could not be reached"
+FLOOD_REASON = "Telegram is limiting how fast the bot may send messages; try again in a minute"
+FAILED_REASON = "Telegram did not accept the message ({detail})"
+
 
 def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
@@ -66,6 +78,30 @@ def _seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _detail(error: TelegramError) -> str:
+    text = str(error).strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text else "no reason given"
+
+
+class Undelivered(Exception):
+    """A call to the Bot API that was given up.
+
+    Attributes:
+        method: The Bot method (`send_message`, ...).
+        chat_id: The chat it was for, if any.
+        reason: Why, in words for an agent (one of the `*_REASON` constants, filled in).
+    """
+
+    def __init__(self, method: str, chat_id: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.method = method
+        self.chat_id = chat_id
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"telegram {self.method} to {self.chat_id}: {self.reason}"
 
 
 class TelegramClient:
@@ -127,9 +163,18 @@ class TelegramClient:
             self._initialized = False
 
     async def call(self, method: str, chat_id: str | None = None, **kwargs: Any) -> Any:
+        """Calls Bot.`method` like `request`; returns None when it was given up (logged)."""
+        try:
+            return await self.request(method, chat_id, **kwargs)
+        except Undelivered:
+            return None
+
+    async def request(self, method: str, chat_id: str | None = None, **kwargs: Any) -> Any:
         """Calls Bot.`method`; a `chat_id` makes it a paced message to that chat.
 
-        Returns None when the call was given up (the reason is logged).
+        Raises:
+            Undelivered: The call was given up (and logged): Telegram refused it, was
+                unreachable after `TRIES` tries, or still flood-limited after `FLOOD_WAITS`.
         """
         if chat_id is not None:
             kwargs["chat_id"] = chat_id
@@ -144,24 +189,26 @@ class TelegramClient:
                 flood_waits += 1
                 if flood_waits > FLOOD_WAITS:
                     logger.error("telegram %s to %s: still flood-limited, gave up", method, chat_id)
-                    return None
+                    raise Undelivered(method, chat_id, FLOOD_REASON) from error
                 logger.warning("telegram %s to %s: %s", method, chat_id, error)
                 await self._sleep(_seconds(error))
             except Forbidden as error:
                 logger.warning("telegram %s to %s refused (blocked?): %s", method, chat_id, error)
-                return None
+                raise Undelivered(method, chat_id, BLOCKED_REASON) from error
             except BadRequest as error:
                 logger.error("telegram %s to %s rejected: %s", method, chat_id, error)
-                return None
+                reason = REJECTED_REASON.format(detail=_detail(error))
+                raise Undelivered(method, chat_id, reason) from error
             except NetworkError as error:  # includes TimedOut
                 failures += 1
                 if failures >= TRIES:
                     logger.error("telegram %s to %s failed: %s", method, chat_id, error)
-                    return None
+                    raise Undelivered(method, chat_id, UNREACHABLE_REASON) from error
                 await self._sleep(self._backoff * 2 ** (failures - 1))
             except TelegramError as error:
                 logger.error("telegram %s to %s failed: %s", method, chat_id, error)
-                return None
+                reason = FAILED_REASON.format(detail=_detail(error))
+                raise Undelivered(method, chat_id, reason) from error
 
     def callback_data(self, payload: str) -> str:
         """`payload` as a button's callback data, which Telegram limits to 64 bytes."""
@@ -198,11 +245,15 @@ class TelegramClient:
     async def send_text(
         self, chat_id: str, text: str, buttons: list[dict[str, Any]] | None = None
     ) -> None:
-        """Sends `text` (split if too long), with `buttons` under its last piece."""
+        """Sends `text` (split if too long), with `buttons` under its last piece.
+
+        Raises:
+            Undelivered: A piece was given up; the pieces after it are not sent.
+        """
         pieces = split_text(text) or ([text] if buttons else [])
         for number, piece in enumerate(pieces, start=1):
             markup = self.keyboard(buttons) if buttons and number == len(pieces) else None
-            await self.call("send_message", chat_id, text=piece, reply_markup=markup)
+            await self.request("send_message", chat_id, text=piece, reply_markup=markup)
 
 
 def chat_of(recipient_id: str) -> str:
@@ -214,25 +265,42 @@ class TelegramOutput(OutputChannel):
     """Sends Rasa's responses (and agents' replies) to a Telegram chat.
 
     Recipients are conversation ids; only `telegram-<chat id>` ones are Telegram's.
+    Sending never raises into Rasa when Telegram gives up; instead:
+
+    Attributes:
+        undelivered: Why messages sent through this output did not reach the customer,
+            one short reason each, in words for an agent (e.g. BLOCKED_REASON, "the
+            customer has blocked the bot on Telegram ..."; UNREACHABLE_REASON, "Telegram
+            could not be reached"). Empty while everything arrived. A new output starts
+            empty (the channel makes one per message and per `get_output_channel()`), so
+            read it after sending, before sending anything else through the same output.
     """
 
     def __init__(self, client: TelegramClient) -> None:
         self._client = client
+        self.undelivered: list[str] = []
 
     @classmethod
     def name(cls) -> str:
         return NAME
 
+    async def _sending(self, sent: Awaitable[Any]) -> None:
+        try:
+            await sent
+        except Undelivered as error:
+            self.undelivered.append(error.reason)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._client.send_text(chat_of(recipient_id), text)
+        await self._sending(self._client.send_text(chat_of(recipient_id), text))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        await self._client.send_text(chat_of(recipient_id), text, buttons)
+        await self._sending(self._client.send_text(chat_of(recipient_id), text, buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self._client.call("send_photo", chat_of(recipient_id), photo=image)
+        chat = chat_of(recipient_id)
+        await self._sending(self._client.request("send_photo", chat, photo=image))
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -241,8 +309,10 @@ class TelegramOutput(OutputChannel):
         text = json_message.get("text")
         if isinstance(text, str) and text.strip():
             buttons = json_message.get("buttons")
-            await self._client.send_text(
-                chat_of(recipient_id), text, buttons if isinstance(buttons, list) else None
+            await self._sending(
+                self._client.send_text(
+                    chat_of(recipient_id), text, buttons if isinstance(buttons, list) else None
+                )
             )
         else:
             logger.debug("custom message without text not sent to Telegram: %s", json_message)

@@ -2,7 +2,8 @@
 
 Updates are JSON as Telegram sends them, posted to the channel's real Sanic blueprint
 through ASGI; the Bot talks HTTP to a local stand-in for the Bot API
-(tests/e2e/telegram_api.py), never to Telegram.
+(tests/e2e/telegram_api.py), never to Telegram. Updates are recorded in a real SQLite
+file in the test's tmp_path, which two channels share where a test needs two processes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from rasa.core.run import create_http_input_channels
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
+from sqlalchemy.exc import OperationalError
 
 from bot.channels import telegram as channel_module
 from bot.channels.rate_limit import RateLimiter
@@ -30,17 +33,25 @@ from bot.channels.replies import MissingResponse
 from bot.channels.telegram import (
     NOT_CONFIGURED,
     SECRET_HEADER,
+    UNRECORDED,
     TelegramConfigError,
     TelegramInput,
 )
+from bot.channels.telegram_inbox import Inbox, utcnow
 from bot.channels.telegram_output import (
+    BLOCKED_REASON,
     DEFAULT_BASE_URL,
+    FLOOD_REASON,
     MAX_CALLBACK_DATA,
     MAX_TEXT,
+    REJECTED_REASON,
+    UNREACHABLE_REASON,
     TelegramClient,
     TelegramOutput,
+    Undelivered,
     split_text,
 )
+from bot.channels.telegram_queue import Retries
 from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
 from bot.settings import ROOT
@@ -54,6 +65,9 @@ from tests.e2e.telegram_api import (
 )
 from tests.support.asgi import serving
 from tests.support.rasa import StandInAgent
+from tests.support.sqlite import impatient_engine, locked
+from tests.support.telegram_inbox import handled, inbox_at
+from tests.support.waiting import until
 
 SECRET = "test-webhook-secret_1"
 HEADERS = {SECRET_HEADER: SECRET}
@@ -65,6 +79,7 @@ UNSUPPORTED = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))[
 pytestmark = pytest.mark.filterwarnings("ignore:You have set a listener:UserWarning")
 GROUP = {"id": -100123, "type": "supergroup", "title": "Northpeak fans"}
 TOM = {"id": 1002, "is_bot": False, "first_name": "Tom", "language_code": "de"}
+FAST = Retries(every=0.02, backoff=0.02, max_backoff=0.1, attempts=4)
 
 
 def run(coroutine: Any) -> Any:
@@ -79,9 +94,15 @@ def api() -> Iterator[TelegramApi]:
 
 
 @pytest.fixture(autouse=True)
-def fresh(api: TelegramApi, monkeypatch: pytest.MonkeyPatch) -> None:
+def fresh(api: TelegramApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     api.reset()
     monkeypatch.setattr(Sanic, "test_mode", True)  # several apps in one process
+    # The channel records updates in the ticket database: a fresh SQLite file for each test.
+    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    runtime.reset()
+    yield
+    runtime.reset()
 
 
 class Sleeps:
@@ -101,8 +122,11 @@ def client(api: TelegramApi, interval: float = 0.0, **kwargs: Any) -> TelegramCl
     return TelegramClient(TOKEN, api.base_url, RateLimiter(per_chat_interval=interval), **kwargs)
 
 
-def channel(api: TelegramApi, **kwargs: Any) -> TelegramInput:
-    return TelegramInput(client(api, **kwargs), webhook_secret=SECRET)
+def channel(
+    api: TelegramApi, inbox: Inbox | None = None, retries: Retries = FAST, **kwargs: Any
+) -> TelegramInput:
+    """A channel on the stand-in; without `inbox` it records in RELAY_SHOP_DB_URL's database."""
+    return TelegramInput(client(api, **kwargs), SECRET, inbox=inbox, retries=retries)
 
 
 class Handler:
@@ -339,6 +363,169 @@ def test_a_repeated_update_is_handled_once(api: TelegramApi) -> None:
     answers = run(post_all(app, telegram, update, update, message_update("thanks")))
     assert [a.json()["status"] for a in answers] == ["ok", "duplicate", "ok"]
     assert handler.texts == ["where is my order 100231", "thanks"]
+
+
+# Recorded before acknowledged
+
+
+def test_an_update_is_acknowledged_only_once_recorded(api: TelegramApi, tmp_path: Path) -> None:
+    inbox = inbox_at(tmp_path)
+    telegram = channel(api, inbox)
+    update = message_update("where is my order 100231")
+    update_id = update["update_id"]
+
+    class Waiting(Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.go = asyncio.Event()
+
+        async def __call__(self, message: UserMessage) -> None:
+            await self.go.wait()
+            await super().__call__(message)
+
+    handler = Waiting()
+
+    async def scenario() -> None:
+        async with serving(app_for(telegram, handler)) as http:
+            answer = await http.post(URL, json=update, headers=HEADERS)
+            assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+            recorded = await asyncio.to_thread(inbox.get, update_id)  # as Telegram hears "ok"
+            assert recorded is not None and recorded.handled_at is None
+            assert recorded.payload == update
+            handler.go.set()
+            await telegram.idle()
+            assert await asyncio.to_thread(handled, inbox, update_id)  # after Rasa took it
+        await telegram.close()
+
+    run(scenario())
+    assert handler.texts == ["where is my order 100231"]
+
+
+def test_an_update_that_cannot_be_recorded_is_answered_500_and_taken_when_sent_again(
+    api: TelegramApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inbox = inbox_at(tmp_path)
+    record = inbox.record
+    outage = [OperationalError("INSERT", {}, Exception("unable to open database file"))]
+
+    def flaky(*args: Any) -> bool:
+        if outage:
+            raise outage.pop()
+        return record(*args)
+
+    monkeypatch.setattr(inbox, "record", flaky)
+    telegram = channel(api, inbox)
+    handler = Handler()
+    update = message_update("where is my order 100231")
+    with caplog.at_level(logging.ERROR, logger="bot.channels.telegram"):
+        failed, again = run(post_all(app_for(telegram, handler), telegram, update, update))
+    assert (failed.status_code, failed.json()) == (500, {"error": UNRECORDED})
+    assert (again.status_code, again.json()) == (200, {"status": "ok"})  # Telegram's redelivery
+    assert handler.texts == ["where is my order 100231"]
+    assert any("could not be recorded" in record.message for record in caplog.records)
+
+
+def test_a_locked_database_answers_500_and_nothing_is_handled(
+    api: TelegramApi, tmp_path: Path
+) -> None:
+    path = tmp_path / "tickets.db"
+    inbox = Inbox(impatient_engine(path))
+    inbox.unhandled(timedelta(hours=1))  # the table exists
+    telegram = channel(api, inbox)
+    handler = Handler()
+    with locked(path):
+        [answer] = run(post_all(app_for(telegram, handler), telegram, message_update("hi")))
+    assert answer.status_code == 500
+    assert handler.received == [] and api.requests("sendMessage") == []
+
+
+def test_a_duplicate_sent_to_two_processes_is_handled_once(
+    api: TelegramApi, tmp_path: Path
+) -> None:
+    first, second = channel(api, inbox_at(tmp_path)), channel(api, inbox_at(tmp_path))
+    first_handler, second_handler = Handler(), Handler()
+    update = message_update("where is my order 100231")
+
+    async def scenario() -> list[httpx.Response]:
+        async with (
+            serving(app_for(first, first_handler)) as one,
+            serving(app_for(second, second_handler)) as other,
+        ):
+            answers = await asyncio.gather(
+                one.post(URL, json=update, headers=HEADERS),
+                other.post(URL, json=update, headers=HEADERS),
+            )
+            again = await other.post(URL, json=update, headers=HEADERS)
+            await first.idle()
+            await second.idle()
+        await first.close()
+        await second.close()
+        return [*answers, again]
+
+    answers = run(scenario())
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert sorted(a.json()["status"] for a in answers) == ["duplicate", "duplicate", "ok"]
+    assert first_handler.texts + second_handler.texts == ["where is my order 100231"]
+    assert len(api.requests("sendMessage")) == 1
+
+
+def test_an_update_left_unhandled_is_handled_when_the_channel_starts_again(
+    api: TelegramApi, tmp_path: Path
+) -> None:
+    # A process recorded these, answered 200 and died before handling them (kill -9).
+    crashed = inbox_at(tmp_path, clock=lambda: utcnow() - timedelta(minutes=1))
+    updates = [message_update("where is my order 100231"), message_update("and 100232?")]
+    for update in updates:
+        crashed.record(update["update_id"], "1001", update)
+    inbox = inbox_at(tmp_path)
+    telegram = channel(api, inbox)
+    handler = Handler()
+
+    async def scenario() -> None:
+        async with serving(app_for(telegram, handler)):  # nothing posted: it starts
+            await until(lambda: all(handled(inbox, u["update_id"]) for u in updates))
+            await telegram.idle()
+        await telegram.close()
+
+    run(scenario())
+    assert handler.texts == ["where is my order 100231", "and 100232?"]
+    assert [c.text for c in api.requests("sendMessage")] == ["bot reply", "bot reply"]
+
+
+def test_an_update_rasa_cannot_take_is_retried_until_it_can(
+    api: TelegramApi, tmp_path: Path
+) -> None:
+    rasa = agent()
+    retrieve = rasa.tracker_store.retrieve
+    outages = [RuntimeError("tracker store unreachable")] * 2
+
+    async def flaky(sender_id: str) -> DialogueStateTracker | None:
+        if outages:
+            raise outages.pop()
+        return await retrieve(sender_id)
+
+    rasa.tracker_store.retrieve = flaky  # type: ignore[method-assign]
+    inbox = inbox_at(tmp_path)
+    telegram = channel(api, inbox)
+    handler = Handler()
+    first, second = message_update("where is my order 100231"), message_update("hello?")
+
+    async def scenario() -> None:
+        async with serving(app_for(telegram, handler, rasa)) as http:
+            for update in (first, second):
+                answer = await http.post(URL, json=update, headers=HEADERS)
+                assert answer.json() == {"status": "ok"}  # recorded: Telegram need not resend
+            await until(lambda: handled(inbox, second["update_id"]))
+            await telegram.idle()
+        await telegram.close()
+
+    run(scenario())
+    assert handler.texts == ["where is my order 100231", "hello?"]  # in order, once each
+    recorded = inbox.get(first["update_id"])
+    assert recorded is not None and (recorded.attempts, recorded.failure) == (2, None)
 
 
 # Messages to Rasa
@@ -684,22 +871,28 @@ def test_a_blocked_bot_is_logged_and_skipped(
         run(send())
     assert [c.chat_id for c in api.requests("sendMessage")] == ["1002"]
     assert any("blocked" in record.message for record in caplog.records)
+    assert output.undelivered == [BLOCKED_REASON]
 
 
 def test_a_rejected_request_is_logged_not_retried(api: TelegramApi) -> None:
     api.fail("sendMessage", "bad_request")
-    run(TelegramOutput(client(api)).send_text_message(MAYAS_CHAT, "hello"))
+    output = TelegramOutput(client(api))
+    run(output.send_text_message(MAYAS_CHAT, "hello"))
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    assert output.undelivered == [REJECTED_REASON.format(detail="chat not found")]
+    assert output.undelivered == ["Telegram refused the message (chat not found)"]
 
 
 def test_a_timeout_is_retried_with_backoff(api: TelegramApi) -> None:
     sleeps = Sleeps()
     api.fail("sendMessage", "slow", seconds=1.0)
     started = time.monotonic()
-    run(TelegramOutput(client(api, timeout=0.3, sleep=sleeps)).send_text_message(MAYAS_CHAT, "hi"))
+    output = TelegramOutput(client(api, timeout=0.3, sleep=sleeps))
+    run(output.send_text_message(MAYAS_CHAT, "hi"))
     assert time.monotonic() - started < 1.0
     assert sleeps.seconds == [0.01]
     assert [c.fault for c in api.calls if c.method == "sendMessage"] == ["slow", None]
+    assert output.undelivered == []  # it arrived in the end
 
 
 def test_three_timeouts_give_up_without_raising(
@@ -707,15 +900,92 @@ def test_three_timeouts_give_up_without_raising(
 ) -> None:
     sleeps = Sleeps()
     api.fail("sendMessage", "slow", seconds=1.0, times=3)
+    output = TelegramOutput(client(api, timeout=0.2, sleep=sleeps))
     with caplog.at_level(logging.ERROR):
-        run(
-            TelegramOutput(client(api, timeout=0.2, sleep=sleeps)).send_text_message(
-                MAYAS_CHAT, "hi"
-            )
-        )
+        run(output.send_text_message(MAYAS_CHAT, "hi"))
     assert sleeps.seconds == [0.01, 0.02]  # exponential
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 3
     assert any("failed" in record.message for record in caplog.records)
+    assert output.undelivered == [UNREACHABLE_REASON]
+
+
+def test_a_flood_limit_that_does_not_end_is_given_up(api: TelegramApi) -> None:
+    sleeps = Sleeps()
+    api.fail("sendMessage", "retry_after", seconds=5, times=4)
+    output = TelegramOutput(client(api, sleep=sleeps))
+    run(output.send_text_message(MAYAS_CHAT, "hi"))
+    assert sleeps.seconds == [5.0, 5.0, 5.0]
+    assert output.undelivered == [FLOOD_REASON]
+
+
+def test_what_arrived_leaves_nothing_undelivered(api: TelegramApi) -> None:
+    output = TelegramOutput(client(api))
+
+    async def send() -> None:
+        await output.send_text_message(MAYAS_CHAT, "hello")
+        await output.send_text_with_buttons(MAYAS_CHAT, "Pick one", [{"title": "Yes"}])
+        await output.send_image_url(MAYAS_CHAT, "https://example.com/hoodie.jpg")
+        await output.send_custom_json(MAYAS_CHAT, {"text": "From a custom action"})
+
+    run(send())
+    assert output.undelivered == []
+    assert len(api.requests("sendMessage")) == 3 and len(api.requests("sendPhoto")) == 1
+
+
+def test_each_message_given_up_has_its_reason(api: TelegramApi) -> None:
+    api.fail("sendPhoto", "forbidden")
+    api.fail("sendMessage", "bad_request")
+    output = TelegramOutput(client(api))
+
+    async def send() -> None:
+        await output.send_image_url(MAYAS_CHAT, "https://example.com/hoodie.jpg")
+        await output.send_text_with_buttons(MAYAS_CHAT, "Pick one", [{"title": "Yes"}])
+        await output.send_text_message(MAYAS_CHAT, "this one arrives")
+
+    run(send())
+    assert output.undelivered == [
+        BLOCKED_REASON,
+        "Telegram refused the message (chat not found)",
+    ]
+    assert [c.text for c in api.requests("sendMessage")] == ["this one arrives"]
+
+
+def test_a_long_text_stops_at_the_first_piece_given_up(api: TelegramApi) -> None:
+    paragraph = "Your parcel is on its way. " * 100
+    api.fail("sendMessage", "forbidden")
+    output = TelegramOutput(client(api))
+    run(output.send_text_message(MAYAS_CHAT, "\n\n".join([paragraph.strip()] * 3)))
+    assert api.requests("sendMessage") == []  # not the second and third pieces alone
+    assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    assert output.undelivered == [BLOCKED_REASON]
+
+
+def test_an_agents_reply_that_is_not_delivered_says_why(api: TelegramApi) -> None:
+    # What the console does: a fresh output from the channel, send_response, then read it.
+    telegram = channel(api)
+    api.fail("sendMessage", "forbidden")
+    output = telegram.get_output_channel()
+    assert isinstance(output, TelegramOutput) and output.undelivered == []
+    run(output.send_response(MAYAS_CHAT, {"text": "Hi, I'm Alice from the team."}))
+    assert output.undelivered == [
+        "the customer has blocked the bot on Telegram (or removed it from the chat)"
+    ]
+    later = telegram.get_output_channel()
+    assert isinstance(later, TelegramOutput) and later.undelivered == []
+
+
+def test_the_client_raises_undelivered_and_call_returns_none(api: TelegramApi) -> None:
+    telegram_client = client(api)
+    api.fail("sendMessage", "forbidden", times=2)
+
+    async def send() -> Any:
+        with pytest.raises(Undelivered) as raised:
+            await telegram_client.request("send_message", "1001", text="hi")
+        assert raised.value.reason == BLOCKED_REASON
+        assert str(raised.value) == f"telegram send_message to 1001: {BLOCKED_REASON}"
+        return await telegram_client.call("send_message", "1001", text="hi")
+
+    assert run(send()) is None
 
 
 def test_images_and_custom_messages(api: TelegramApi) -> None:
