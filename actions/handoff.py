@@ -101,7 +101,8 @@ def start_handoff(
                 ]
             opening = status.next_opening or now
             follow_up_by = opening + timedelta(hours=rules.follow_up_hours)
-        ctx = context(tracker.events, topic_names(domain.get("responses", {})))
+        redaction = shop.settings().redact
+        ctx = context(tracker.events, topic_names(domain.get("responses", {})), redaction)
         ticket = store.create(
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "rest",
@@ -110,7 +111,7 @@ def start_handoff(
             priority=rules.reason(code).priority,
             summary=one_line(ctx, rules.reason(code).label),
             context=ctx,
-            transcript=transcript(tracker.events),
+            transcript=transcript(tracker.events, redaction),
             customer=customer,
             follow_up_email=customer["email"] if follow_up_by else None,
             follow_up_by=(

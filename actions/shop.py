@@ -59,7 +59,7 @@ def lookup_limits() -> LookupLimits:
 @lru_cache(maxsize=1)
 def tickets() -> TicketStore:
     """Handoff tickets, in the same database as the shop's data."""
-    return TicketStore(make_engine(settings().shop_db_url))
+    return TicketStore(make_engine(settings().shop_db_url), redaction=settings().redact)
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handoff import runtime
 from bot.handoff.agents import (
@@ -34,8 +35,9 @@ from bot.handoff.agents import (
     remove_agent,
 )
 from bot.handoff.context import context, topic_names, transcript
-from bot.handoff.conversations import Conversations
+from bot.handoff.conversations import Conversations, NotDelivered
 from bot.handoff.tickets import MAX_TEXT, TicketError
+from bot.ops.conversation_store import ConversationStoreDown
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ WRONG_PASSWORD = "Wrong username or password"
 TOO_MANY = "Too many failed sign-ins; try again in a few minutes"
 ADMINS_ONLY = "Only an admin can do that"
 NOT_YOURS = "This ticket is a colleague's; ask them to transfer it to you"
+NOT_DELIVERED = "Your reply did not reach the customer"
+UNAVAILABLE = "The database is unavailable for a moment; try again shortly"
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -108,16 +112,19 @@ def signed_in(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         token, from_cookie = _token(request)
-        agent = runtime.sessions().agent(token, runtime.agents())
-        if agent is None:
-            return error(401, SIGN_IN_FIRST)
-        if request.method != "GET" and from_cookie and not request.headers.get(CSRF_HEADER):
-            return error(403, f"Missing {CSRF_HEADER} header")
-        runtime.store().touch_agent(agent.username)
         try:
+            agent = runtime.sessions().agent(token, runtime.agents())
+            if agent is None:
+                return error(401, SIGN_IN_FIRST)
+            if request.method != "GET" and from_cookie and not request.headers.get(CSRF_HEADER):
+                return error(403, f"Missing {CSRF_HEADER} header")
+            runtime.store().touch_agent(agent.username)
             return await handler(request, agent, *args, **kwargs)
         except TicketError as failure:
             return error(failure.status, failure.message)
+        except (SQLAlchemyError, ConversationStoreDown):
+            logger.exception("console: a database failed on %s", request.path)
+            return error(503, UNAVAILABLE)
 
     return wrapped
 
@@ -202,7 +209,10 @@ class Console:
         events = await self.conversations.events(ticket["conversation_id"])
         if events:
             topics = topic_names(self.domain.responses)
-            self.store.update_transcript(ticket["id"], transcript(events), context(events, topics))
+            redaction = runtime.settings().redact
+            self.store.update_transcript(
+                ticket["id"], transcript(events, redaction), context(events, topics, redaction)
+            )
 
     async def claim(self, ticket_id: int, agent: Agent) -> dict[str, Any]:
         before = self.store.get(ticket_id)
@@ -216,7 +226,11 @@ class Console:
 
     async def reply(self, ticket_id: int, agent: Agent, text: str) -> dict[str, Any]:
         ticket = self.store.check_owner(ticket_id, agent.username)
-        await self.conversations.say_as_agent(ticket["conversation_id"], text, agent.public())
+        try:
+            await self.conversations.say_as_agent(ticket["conversation_id"], text, agent.public())
+        except NotDelivered as failure:
+            self.store.undelivered(ticket_id, agent.username, str(failure))
+            raise TicketError(502, f"{NOT_DELIVERED}: {failure}") from failure
         self.store.replied(ticket_id, agent.username, text)
         return await self.refreshed(ticket_id)
 
@@ -280,6 +294,13 @@ class ConsoleChannel(InputChannel):
 
         @console.route(f"{api}/login", methods=["POST"])
         async def login(request: Request) -> HTTPResponse:
+            try:
+                return await sign_in(request)
+            except SQLAlchemyError:
+                logger.exception("console: the ticket database failed at sign-in")
+                return error(503, UNAVAILABLE)
+
+        async def sign_in(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
             if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:

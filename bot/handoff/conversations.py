@@ -26,6 +26,12 @@ from bot import identity
 from bot.handoff.context import AGENT_KEY
 
 LISTEN = "action_listen"
+
+
+class NotDelivered(Exception):
+    """A message for the customer did not reach them; the reason reads well to an agent."""
+
+
 # The channel that reaches each namespace's conversations (see bot/identity.py).
 CHANNELS = {identity.TELEGRAM: "relay_telegram", identity.WIDGET: "widget", identity.REST: "rest"}
 # A signed-in shop customer writes on the widget or through the shop's backend (REST):
@@ -78,20 +84,29 @@ class Conversations:
 
     async def _send(
         self, tracker: DialogueStateTracker, message: dict[str, Any], metadata: dict[str, Any]
-    ) -> None:
+    ) -> list[str]:
+        """Sends and records `message`; returns why it didn't reach the customer, if it didn't."""
         output = self.output_channel(tracker)
         await output.send_response(tracker.sender_id, dict(message))
         event = create_bot_utterance(dict(message))
         event.metadata = {**(event.metadata or {}), **metadata}
         tracker.update(event)
+        return list(getattr(output, "undelivered", None) or [])
 
     async def say_as_agent(self, conversation_id: str, text: str, agent: dict[str, str]) -> None:
-        """Sends an agent's message to the customer and records it in the conversation."""
+        """Sends an agent's message to the customer and records it in the conversation.
+
+        Raises:
+            NotDelivered: The customer's channel refused or could not be reached (the
+                message stays in the conversation, so the agent sees what they wrote).
+        """
         processor = self._agent.processor
         async with self._agent.lock_store.lock(conversation_id):
             tracker = await processor.get_tracker(conversation_id)
-            await self._send(tracker, {"text": text}, {AGENT_KEY: agent})
+            undelivered = await self._send(tracker, {"text": text}, {AGENT_KEY: agent})
             await processor.save_tracker(tracker)
+        if undelivered:
+            raise NotDelivered("; ".join(dict.fromkeys(undelivered)))
 
     async def utter(self, conversation_id: str, response: str, **values: Any) -> None:
         """Sends one of the domain's responses, filled with `values`."""

@@ -38,8 +38,9 @@ MIN_CONFIDENCE = 0.5
 class ConversationUnavailable(Exception):
     """The conversation could not be read or saved, so the message was not handled.
 
-    Channels answer with an apology and a status the client retries on (Telegram
-    re-delivers an update that was not acknowledged), so nothing is lost.
+    Channels answer with an apology and a status the client retries on (the widget
+    sends the message again; Telegram's channel keeps the recorded update and retries
+    it), so nothing is lost.
     """
 
 

@@ -24,7 +24,7 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def store() -> TicketStore:
-    return TicketStore(make_engine(settings().shop_db_url))
+    return TicketStore(make_engine(settings().shop_db_url), redaction=settings().redact)
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,7 @@ from bot.handoff.models import (
     OutboxMessage,
     Ticket,
 )
+from bot.privacy.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +85,17 @@ def _unread(transcript: list[dict[str, Any]]) -> int:
 class TicketStore:
     """Reads and changes tickets in short transactions."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], datetime] = utcnow, redaction: bool = False
+    ) -> None:
         create_schema(engine)
         self._sessions = sessionmaker(engine, expire_on_commit=False, future=True)
         self._clock = clock
+        self._redaction = redaction
+
+    def _kept(self, text: str) -> str:
+        """Free text as it is stored: with emails, phones and cards redacted if asked."""
+        return redact(text) if self._redaction else text
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -404,14 +412,20 @@ class TicketStore:
         with self._transaction() as session:
             return self._summary(self._own(session, ticket_id, agent))
 
+    def undelivered(self, ticket_id: int, agent: str, reason: str) -> None:
+        """Records in the history that an agent's reply did not reach the customer."""
+        with self._transaction() as session:
+            row = self._ticket(session, ticket_id)
+            self._log(session, row, "not_delivered", agent, reason[:300])
+
     def replied(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
         with self._transaction() as session:
             row = self._own(session, ticket_id, agent)
-            self._log(session, row, "replied", agent, text[:200])
+            self._log(session, row, "replied", agent, self._kept(text[:200]))
             return self._detail(session, row)
 
     def note(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
-        text = text.strip()[:MAX_TEXT]
+        text = self._kept(text.strip()[:MAX_TEXT])
         if not text:
             raise TicketError(400, "The note is empty")
         with self._transaction() as session:
@@ -505,7 +519,7 @@ class TicketStore:
             raise TicketError(400, "A rating is 1 to 5")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
-            row.csat_score, row.csat_comment = score, (comment or None)
+            row.csat_score, row.csat_comment = score, (self._kept(comment) if comment else None)
             self._log(session, row, "csat", None, str(score))
             return self._detail(session, row)
 

@@ -83,7 +83,8 @@ def _open_ticket(call: dict[str, Any]) -> dict[str, Any]:
     domain = call.get("domain") or {}
     rules = runtime.rules()
     code = _reason(call)
-    ctx = context(events, topic_names(domain.get("responses") or {}))
+    redaction = runtime.settings().redact
+    ctx = context(events, topic_names(domain.get("responses") or {}), redaction)
     channel = next(
         (e.get("input_channel") for e in reversed(events) if e.get("event") == "user"), None
     )
@@ -96,7 +97,7 @@ def _open_ticket(call: dict[str, Any]) -> dict[str, Any]:
         priority=rules.reason(code).priority,
         summary=one_line(ctx, rules.reason(code).label),
         context=ctx,
-        transcript=transcript(events),
+        transcript=transcript(events, redaction),
         customer={
             "id": int(customer_id) if str(customer_id).isdigit() else None,
             "name": slots.get("customer_name"),

@@ -12,16 +12,19 @@ customer, never deleted, since they are the shop's business records, not chat da
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, or_
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import delete, select
 
-from bot.handoff.models import OutboxMessage
+from bot import identity
+from bot.channels.telegram_inbox import TelegramUpdate
+from bot.handoff.models import OutboxMessage, WebhookDelivery
 from bot.privacy.records import (
     SHOP,
     Counts,
@@ -116,6 +119,55 @@ def lookup_keys(subject: Subject) -> list[str]:
     return [key[:MAX_KEY] for key in conversations + clients]
 
 
+def telegram_chats(subject: Subject) -> list[str]:
+    """The Telegram chats of a subject's conversations (the updates table's `chat`)."""
+    chats = []
+    for conversation in subject.conversation_ids:
+        found = identity.address(conversation)
+        if found is not None and found.namespace == identity.TELEGRAM:
+            chats.append(found.external_id)
+    return chats
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Rows of a table whose JSON text column may mention a subject (a webhook body names
+    a conversation or an email only when RELAY_WEBHOOK_FIELDS sends them)."""
+
+    name: str
+    table: Table
+    text: str
+    time: str
+    database: str = SHOP
+
+    def _match(self, subject: Subject) -> Any:
+        column = self.table.c[self.text]
+        needles = [*subject.conversation_ids, *subject.emails]
+        return (
+            or_(*(column.contains(json.dumps(needle)) for needle in needles)) if needles else None
+        )
+
+    def export(self, connection: Connection, subject: Subject) -> Section:
+        match = self._match(subject)
+        if match is None or not has_table(connection, self.table):
+            return Section([], {self.name: 0})
+        query = select(self.table).where(match).order_by(*self.table.primary_key)
+        rows = [record(row) for row in connection.execute(query)]
+        return Section(rows, {self.name: len(rows)})
+
+    def delete(self, connection: Connection, subject: Subject) -> Counts:
+        match = self._match(subject)
+        if match is None or not has_table(connection, self.table):
+            return {self.name: 0}
+        return {self.name: int(connection.execute(delete(self.table).where(match)).rowcount)}
+
+    def purge(self, connection: Connection, before: datetime) -> Counts:
+        if not has_table(connection, self.table):
+            return {self.name: 0}
+        result = connection.execute(delete(self.table).where(self.table.c[self.time] < before))
+        return {self.name: int(result.rowcount)}
+
+
 def erasable_stores() -> list[Store]:
     """Every store of chat data, in the order they are exported and deleted."""
     return [
@@ -129,6 +181,14 @@ def erasable_stores() -> list[Store]:
             lambda subject: subject.conversation_ids,
         ),
         Rows("lookup_counters", LookupAttempt.__table__, "key", "created_at", lookup_keys),
+        Rows(
+            "telegram_updates",
+            TelegramUpdate.__table__,
+            "chat",
+            "received_at",
+            telegram_chats,
+        ),
+        Mentions("webhook_deliveries", WebhookDelivery.__table__, "body", "created_at"),
     ]
 
 

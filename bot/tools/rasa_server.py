@@ -7,7 +7,7 @@ Unlike `rasa run --auth-token ...`, the HTTP API's token comes from the environm
 show it to every user of the machine. Before the server starts, log lines are given
 the conversation id and stripped of secrets (bot/ops/logs.py) and request bodies are
 limited (MAX_REQUEST_BYTES); once the model is loaded, the agent is hardened
-(bot/ops/hardening.py).
+(bot/ops/hardening.py) and webhook deliveries left pending by a restart go out.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ MAX_REQUEST_BYTES = 2 * 1024 * 1024  # Sanic's default is 100 MB; customers send
 
 
 async def _on_start(app: Any, loop: Any) -> None:
+    from bot.handoff import runtime
     from bot.ops.hardening import harden
 
     harden(getattr(app.ctx, "agent", None))
+    runtime.webhook()  # sends the ticket events still pending from before a restart
     logger.info("Relay's Rasa server is ready")
 
 

@@ -8,6 +8,7 @@ outbox go through TicketStore and look-up counters through LookupLimits.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,8 +25,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from bot.channels.telegram_inbox import Inbox
+from bot.handoff.models import WebhookDelivery
 from bot.handoff.tickets import TicketStore
 from bot.privacy.records import SHOP, TRACKER
 from bot.shop.lookup_limits import LookupLimits
@@ -151,6 +155,26 @@ class Relay:
         self.tickets.push(conversation, {"text": text})
         self.clock.now = NOW
 
+    def telegram_update(self, update_id: int, chat: str, text: str, at: datetime = NOW) -> None:
+        """An update as the Telegram channel records it before handling it."""
+        self.clock.now = at
+        payload = {"update_id": update_id, "message": {"chat": {"id": int(chat)}, "text": text}}
+        Inbox(self.shop, clock=self.clock).record(update_id, chat, payload)
+        self.clock.now = NOW
+
+    def webhook_delivery(self, ticket: dict[str, object], at: datetime = NOW) -> None:
+        """A ticket event kept for the helpdesk (what the body holds depends on its fields)."""
+        with self.shop.begin() as connection:
+            connection.execute(
+                insert(WebhookDelivery.__table__).values(
+                    event="ticket.created",
+                    body=json.dumps({"event": "ticket.created", "ticket": ticket}),
+                    created_at=at,
+                    attempts=0,
+                    next_attempt_at=at,
+                )
+            )
+
     def look_up(self, conversation: str, client: str | None, subject: str, at: datetime = NOW):
         self.clock.now = at
         self.lookups.record(conversation, client, subject)
@@ -186,7 +210,9 @@ def two_customers(relay: Relay) -> Callable[[str], int]:
     where she gave her email; a REST conversation of a ticket that has her email only;
     a ticket with a note; an outbox message; look-up counters.
     Tom: his Telegram conversation and ticket, a widget visit, an outbox message and
-    look-up counters. A stranger mentions amaya.patel@example.com, which is not Maya's.
+    look-up counters. Each has a recorded Telegram update; webhook deliveries name Maya's
+    conversation, Tom's email, and nobody. A stranger mentions amaya.patel@example.com,
+    which is not Maya's.
     """
     maya, tom = relay.customer_id(MAYA), relay.customer_id(TOM)
     relay.converse(
@@ -216,4 +242,9 @@ def two_customers(relay: Relay) -> Callable[[str], int]:
     relay.push("rest-stranger", "Hello stranger")
     relay.look_up("widget-visit-maya", "ip:203.0.113.5", "100231")
     relay.look_up("widget-visit-tom", "ip:198.51.100.7", "100150")
+    relay.telegram_update(1, "1001", "where is my order?")
+    relay.telegram_update(2, "1002", "hello")
+    relay.webhook_delivery({"id": 1, "conversation_id": "telegram-1001"})  # fields: all
+    relay.webhook_delivery({"id": 3, "customer": {"email": TOM}})
+    relay.webhook_delivery({"id": 9, "status": "waiting"})  # the default fields: nobody's
     return relay.customer_id

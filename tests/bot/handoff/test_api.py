@@ -311,3 +311,48 @@ def test_a_botnet_cannot_keep_the_admin_out_of_their_own_browser(console: Sanic)
     assert sign_in(console, "192.0.2.55", "root", ADMIN_PASSWORD).status_code == 429
     again = sign_in(console, "198.51.100.7", "root", ADMIN_PASSWORD, {api.DEVICE_COOKIE: device})
     assert again.status_code == 200
+
+
+class BlockedTelegram:
+    """The Telegram channel, for a customer who has blocked the bot."""
+
+    def name(self) -> str:
+        return "relay_telegram"
+
+    def get_output_channel(self) -> Any:
+        from rasa.core.channels.channel import CollectingOutputChannel
+
+        output = CollectingOutputChannel()
+        output.undelivered = ["the customer has blocked the bot on Telegram"]  # type: ignore[attr-defined]
+        return output
+
+
+def test_a_reply_that_did_not_reach_the_customer_says_why(console: Sanic) -> None:
+    console.ctx.input_channels = [BlockedTelegram()]
+    ticket = open_ticket("telegram-1001")
+    claim, reply, view = calls(
+        console,
+        ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
+        ("POST", f"/tickets/{ticket}/reply", {"text": "Hi Maya, Alice here."}, "alice"),
+        ("GET", f"/tickets/{ticket}", None, "alice"),
+    )
+    assert claim.status_code == 200
+    assert reply.status_code == 502
+    assert "blocked the bot" in reply.json()["error"]
+    history = view.json()["ticket"]["history"]
+    assert history[-1]["event"] == "not_delivered" and "blocked" in history[-1]["detail"]
+
+
+def test_a_database_that_fails_gets_503_not_a_crash(
+    console: Sanic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.handoff.tickets import TicketStore
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(TicketStore, "queue", locked)
+    [answer] = calls(console, ("GET", "/tickets", None, "alice"))
+    assert answer.status_code == 503 and "unavailable" in answer.json()["error"]

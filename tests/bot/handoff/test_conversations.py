@@ -347,3 +347,16 @@ def test_events_of_an_unknown_conversation_are_empty_and_create_nothing(
 ) -> None:
     assert run(conversations.events("nobody")) == []
     assert run(agent.tracker_store.retrieve("nobody")) is None
+
+
+def test_an_agents_message_that_did_not_arrive_is_kept_and_reported(agent: StandInAgent) -> None:
+    from bot.handoff.conversations import NotDelivered
+
+    telegram = Channel("relay_telegram")
+    assert telegram.output is not None
+    telegram.output.undelivered = ["Telegram could not be reached"]  # type: ignore[attr-defined]
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[telegram]))
+    customer_wrote(agent, "telegram-1001", channel="relay_telegram")
+    with pytest.raises(NotDelivered, match="Telegram could not be reached"):
+        run(Conversations(app).say_as_agent("telegram-1001", "Hello?", ALICE))  # type: ignore[arg-type]
+    assert [event.text for event in bot_utterances(stored(agent, "telegram-1001"))] == ["Hello?"]

@@ -635,3 +635,16 @@ def test_everything_survives_a_restart(db_url, clock):
         assert open_ticket(after)["id"] == ticket["id"]
     finally:
         engine.dispose()
+
+
+def test_with_redaction_on_free_text_is_stored_without_contact_details(db_url):
+    redacting = TicketStore(make_engine(db_url), redaction=True)
+    ticket = open_ticket(redacting)
+    redacting.claim(ticket["id"], "alice")
+    redacting.replied(ticket["id"], "alice", "I'll email you at maya.patel@example.com")
+    redacting.note(ticket["id"], "alice", "She called from +44 7700 900123")
+    redacting.record_csat(ticket["id"], 4, "reach me on maya.patel@example.com")
+    stored = redacting.get(ticket["id"])
+    text = str(stored["history"]) + str(stored["notes"]) + str(stored["csat"])
+    assert "maya.patel@example.com" not in text and "7700 900123" not in text
+    assert "[email]" in text and "[phone]" in text

@@ -108,6 +108,8 @@ def test_the_export_holds_exactly_the_customers_data(data, relay):
         "history": 6,
         "outbox": 1,
         "lookup_counters": 2,
+        "telegram_updates": 1,
+        "webhook_deliveries": 1,
         "shop_customers": 1,
         "orders": 3,
     }
@@ -175,6 +177,8 @@ def test_delete_removes_the_customers_chat_data_and_nothing_else(data, relay):
         "history": 6,
         "outbox": 1,
         "lookup_counters": 2,
+        "telegram_updates": 1,
+        "webhook_deliveries": 1,
     }
 
     assert data.delete(maya) == expected

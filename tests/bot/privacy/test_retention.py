@@ -57,6 +57,8 @@ def test_purge_deletes_what_is_older_than_the_retention_period(aged):
         "history": 4,
         "outbox": 1,
         "lookup_counters": 2,
+        "telegram_updates": 0,
+        "webhook_deliveries": 0,
     }
     assert senders(aged) == {"rest-recent", "rest-started-long-ago"}
     assert column(aged, Ticket.conversation_id) == ["rest-recent", "rest-started-long-ago"]

@@ -23,7 +23,14 @@ def test_lookup_keys_cover_conversations_and_clients():
 
 def test_stores_cover_every_table_of_chat_data():
     names = [store.name for store in erasable_stores()]
-    assert names == ["conversations", "tickets", "outbox", "lookup_counters"]
+    assert names == [
+        "conversations",
+        "tickets",
+        "outbox",
+        "lookup_counters",
+        "telegram_updates",
+        "webhook_deliveries",
+    ]
     assert [store.name for store in kept_stores()] == ["shop"]
     assert {store.database for store in erasable_stores()} == {TRACKER, SHOP}
 
