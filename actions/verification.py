@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -34,12 +35,13 @@ def _single(value: Any) -> Any:
 
 
 def normalise_order_id(value: Any) -> str | None:
-    """'#100231', ' 100231 ' -> '100231'; anything else -> None."""
+    """'#100231', ' 100231 ', '١٠٠٢٣١' -> '100231'; anything else -> None."""
     value = _single(value)
     if not isinstance(value, str):
         return None
     match = ORDER_ID.fullmatch(value.strip())
-    return match.group(1) if match else None
+    # Digits of any script (a customer may type Arabic-Indic ones) become ASCII ones.
+    return "".join(str(unicodedata.digit(char)) for char in match.group(1)) if match else None
 
 
 def normalise_email(value: Any) -> str | None:

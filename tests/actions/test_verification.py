@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from actions import shop
 from actions.verification import (
@@ -28,6 +30,7 @@ from bot.shop.lookup_limits import Limits
         ("# 100231", "100231"),
         (" 100231 ", "100231"),
         (["#100231", "100245"], "100231"),
+        ("١٠٠٢٣١", "100231"),  # Arabic-Indic digits
         ("10023", None),
         ("1002310", None),
         ("order 100231", None),
@@ -196,3 +199,16 @@ def test_the_same_order_or_email_again_is_not_another_guess(tight_limits, tracke
         assert check_order_id("100231", dispatcher, visitor) == {"order_id": "100231"}
         assert check_email_for_order("a@example.com", dispatcher, visitor) == {"email": None}
     assert not tight_limits.exhausted(visitor.sender_id, "ip:10.0.0.7")
+
+
+@given(st.one_of(st.text(), st.integers(), st.none(), st.lists(st.text(max_size=10), max_size=3)))
+def test_order_ids_are_six_digits_or_nothing_whatever_is_typed(value):
+    """SQL-like, path-like or binary-looking input never becomes an order number."""
+    found = normalise_order_id(value)
+    assert found is None or (len(found) == 6 and found.isascii() and found.isdigit())
+
+
+@given(st.one_of(st.text(), st.integers(), st.none()))
+def test_emails_are_one_address_or_nothing(value):
+    found = normalise_email(value)
+    assert found is None or (found.count("@") == 1 and found == found.strip().lower())
