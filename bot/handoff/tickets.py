@@ -222,72 +222,47 @@ class TicketStore:
         """Opens a ticket, or returns the conversation's open one (one open ticket each)."""
         customer = customer or {}
         now = self._clock()
+        row = Ticket(
+            conversation_id=conversation_id,
+            channel=channel or "rest",
+            customer_id=customer.get("id"),
+            customer_name=customer.get("name"),
+            customer_email=customer.get("email"),
+            reason_code=reason_code,
+            explanation=explanation,
+            priority=priority,
+            status="waiting",
+            summary=summary,
+            context_json=json.dumps(context),
+            transcript_json=json.dumps(transcript),
+            follow_up_email=follow_up_email,
+            follow_up_by=follow_up_by,
+            created_at=now,
+            updated_at=now,
+        )
         try:
-            return self._create(
-                now,
-                conversation_id=conversation_id,
-                channel=channel,
-                reason_code=reason_code,
-                explanation=explanation,
-                priority=priority,
-                summary=summary,
-                context=context,
-                transcript=transcript,
-                customer=customer,
-                follow_up_email=follow_up_email,
-                follow_up_by=follow_up_by,
-            )
+            return self._insert(row)
         except IntegrityError:  # another process opened it a moment ago: that one counts
             existing = self.open_for(conversation_id)
             if existing is None:
                 raise
             return self.get(existing["id"])
 
-    def _create(
-        self,
-        now: datetime,
-        *,
-        conversation_id: str,
-        channel: str,
-        reason_code: str,
-        explanation: str,
-        priority: int,
-        summary: str,
-        context: dict[str, Any],
-        transcript: list[dict[str, Any]],
-        customer: dict[str, Any],
-        follow_up_email: str | None,
-        follow_up_by: datetime | None,
-    ) -> dict[str, Any]:
+    def _insert(self, row: Ticket) -> dict[str, Any]:
         with self._transaction() as session:
             existing = (
                 session.query(Ticket)
-                .filter(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
+                .filter(
+                    Ticket.conversation_id == row.conversation_id,
+                    Ticket.status.in_(OPEN_STATUSES),
+                )
                 .first()
             )
             if existing is not None:
                 return self._detail(session, existing)
-            row = Ticket(
-                conversation_id=conversation_id,
-                channel=channel or "rest",
-                customer_id=customer.get("id"),
-                customer_name=customer.get("name"),
-                customer_email=customer.get("email"),
-                reason_code=reason_code,
-                explanation=explanation,
-                priority=priority,
-                status="waiting",
-                summary=summary,
-                context_json=json.dumps(context),
-                transcript_json=json.dumps(transcript),
-                follow_up_email=follow_up_email,
-                follow_up_by=follow_up_by,
-                created_at=now,
-                updated_at=now,
-            )
             session.add(row)
             session.flush()
-            self._log(session, row, "created", None, explanation)
+            self._log(session, row, "created", None, row.explanation)
             return self._detail(session, row)
 
     def get(self, ticket_id: int) -> dict[str, Any]:

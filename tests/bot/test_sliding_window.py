@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from bot.sliding_window import Limit, Window
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import SecondsClock
 
 
 def test_events_older_than_the_window_are_forgotten() -> None:
-    clock = Clock()
+    clock = SecondsClock(0.0)
     window = Window(Limit(2, 10), clock=clock)
     window.hit("a")
     clock.now = 5
@@ -25,7 +18,7 @@ def test_events_older_than_the_window_are_forgotten() -> None:
 
 
 def test_keys_are_counted_apart_and_can_be_forgotten() -> None:
-    window = Window(Limit(1, 60), clock=Clock())
+    window = Window(Limit(1, 60), clock=SecondsClock(0.0))
     window.hit("a")
     assert window.full("a") and not window.full("b")
     window.forget("a")
@@ -33,7 +26,7 @@ def test_keys_are_counted_apart_and_can_be_forgotten() -> None:
 
 
 def test_memory_stays_bounded_under_a_flood_of_new_keys() -> None:
-    window = Window(Limit(1, 60), clock=Clock(), max_keys=100)
+    window = Window(Limit(1, 60), clock=SecondsClock(0.0), max_keys=100)
     for number in range(10_000):
         window.hit(f"key-{number}")
     assert len(window) == 100

@@ -19,3 +19,13 @@ class WallClock:
     def advance(self, **delta: float) -> None:
         """Moves the clock on by a `timedelta(**delta)`."""
         self.now += timedelta(**delta)
+
+
+class SecondsClock:
+    """A monotonic clock in seconds (for sliding windows and expiries) moved by hand."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -31,6 +31,7 @@ from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
 from tests.support.asgi import serving
 from tests.support.rasa import Recorder, StandInAgent
+from tests.support.tickets import open_ticket
 
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 SENDER = "k7Qe2Lr9xPa0Zt4M"  # what a chat front-end generates: random, 16+ characters
@@ -359,16 +360,7 @@ def test_never_mind_while_waiting_withdraws_the_ticket(store: TicketStore) -> No
     offer = BotUttered("Changed your mind?", data={"buttons": [{"payload": "/nevermind"}]})
     tracker = DialogueStateTracker.from_events(conversation, [*events[:1], offer, events[1]])
     run(agent.tracker_store.save(tracker))
-    ticket = store.create(
-        conversation_id=conversation,
-        channel="rest",
-        reason_code="request_human",
-        explanation="Asked for a person",
-        priority=2,
-        summary="Asked for a person",
-        context={},
-        transcript=[],
-    )
+    ticket = open_ticket(store, conversation)
     handler = Recorder(reply=None)
 
     answer = post(rest_app(handler, agent=agent), {"sender": SENDER, "message": "/nevermind"})

@@ -17,26 +17,19 @@ from bot.channels.widget_session import (
     customer_signature,
     identity_secret,
 )
+from tests.support.clock import SecondsClock
 
 SECRET = b"relay-widget-session-secret-for-tests"
 SHOP = b"the-shops-identity-secret-for-tests"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> SecondsClock:
+    return SecondsClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(clock: Clock) -> Sessions:
+def sessions(clock: SecondsClock) -> Sessions:
     return Sessions(SECRET, identity=SHOP, clock=clock)
 
 
@@ -68,13 +61,13 @@ def test_a_customer_signature_must_be_the_shops(sessions: Sessions, customer, si
     assert not sessions.verifies(customer, signature)
 
 
-def test_without_the_shops_secret_nobody_is_signed_in(clock: Clock) -> None:
+def test_without_the_shops_secret_nobody_is_signed_in(clock: SecondsClock) -> None:
     plain = Sessions(SECRET, identity=None, clock=clock)
     assert not plain.identifies_customers
     assert not plain.verifies("web-maya", customer_signature(SHOP, "web-maya"))
 
 
-def test_a_customer_session_expires(sessions: Sessions, clock: Clock) -> None:
+def test_a_customer_session_expires(sessions: Sessions, clock: SecondsClock) -> None:
     token, _ = sessions.issue_for_customer("web-maya")
     clock.now += CUSTOMER_HOURS * 3600 - 1
     assert sessions.sender(token) == "site-web-maya"

@@ -18,6 +18,7 @@ from bot.handoff import api, runtime
 from bot.handoff.agents import add_agent
 from tests.support.asgi import serving
 from tests.support.rasa import StandInAgent
+from tests.support.tickets import open_ticket as opened
 
 SPEC = yaml.safe_load(api.SPEC.read_text(encoding="utf-8"))
 
@@ -143,16 +144,7 @@ def calls(app: Sanic, *steps: tuple[str, str, dict[str, Any] | None, str | None]
 
 
 def open_ticket(conversation: str = "rest-web-1") -> int:
-    return runtime.store().create(
-        conversation_id=conversation,
-        channel="rest",
-        reason_code="request_human",
-        explanation="Asked for a person",
-        priority=2,
-        summary="Asked for a person",
-        context={},
-        transcript=[],
-    )["id"]
+    return int(opened(runtime.store(), conversation)["id"])
 
 
 def test_signing_in_sets_an_http_only_strict_cookie_and_a_device_cookie(console: Sanic) -> None:

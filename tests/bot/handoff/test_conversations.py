@@ -27,6 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.handoff.context import AGENT_KEY
 from bot.handoff.conversations import Conversations
+from tests.support.rasa import Processor
 
 ALICE = {"username": "alice", "name": "Alice Moreau"}
 DOMAIN = {
@@ -44,21 +45,6 @@ DOMAIN = {
         ],
     },
 }
-
-
-class Processor:
-    """The two methods of Rasa's MessageProcessor that Conversations uses."""
-
-    def __init__(self, tracker_store: InMemoryTrackerStore) -> None:
-        self.tracker_store = tracker_store
-
-    async def get_tracker(self, conversation_id: str) -> DialogueStateTracker:
-        return await self.tracker_store.get_or_create_tracker(
-            conversation_id, append_action_listen=False
-        )
-
-    async def save_tracker(self, tracker: DialogueStateTracker) -> None:
-        await self.tracker_store.save(tracker)
 
 
 class StandInAgent:

@@ -29,21 +29,10 @@ from bot.handoff import runtime
 from bot.handoff.gate import MIN_CONFIDENCE, NEVERMIND, Gate
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
+from tests.support.rasa import Processor
+from tests.support.tickets import open_ticket as opened
 
 CONVERSATION = "web-1"
-
-
-class Processor:
-    def __init__(self, tracker_store: InMemoryTrackerStore) -> None:
-        self.tracker_store = tracker_store
-
-    async def get_tracker(self, conversation_id: str) -> DialogueStateTracker:
-        return await self.tracker_store.get_or_create_tracker(
-            conversation_id, append_action_listen=False
-        )
-
-    async def save_tracker(self, tracker: DialogueStateTracker) -> None:
-        await self.tracker_store.save(tracker)
 
 
 class StandInAgent:
@@ -132,15 +121,8 @@ def is_paused(agent: StandInAgent) -> bool:
 
 
 def open_ticket(store: TicketStore) -> dict[str, Any]:
-    return store.create(
-        conversation_id=CONVERSATION,
-        channel="rest",
-        reason_code="request_human",
-        explanation="Asked for a person",
-        priority=2,
-        summary="Asked for a person",
-        context={},
-        transcript=[{"speaker": "customer", "text": "I want a person"}],
+    return opened(
+        store, CONVERSATION, transcript=[{"speaker": "customer", "text": "I want a person"}]
     )
 
 

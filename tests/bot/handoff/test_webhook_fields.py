@@ -17,6 +17,7 @@ from bot.handoff.webhook_fields import (
     pick,
 )
 from bot.shop.repository import make_engine
+from tests.support.tickets import open_ticket
 
 TICKET: dict[str, Any] = {
     "id": 7,
@@ -128,16 +129,7 @@ def test_every_field_of_a_real_ticket_is_named(tmp_path: Path) -> None:
     """A new ticket field must be named here, so sending it is a decision."""
     engine = make_engine(f"sqlite:///{tmp_path / 'tickets.db'}")
     try:
-        ticket = TicketStore(engine).create(
-            conversation_id="web-1",
-            channel="rest",
-            reason_code="request_human",
-            explanation="Asked for a person",
-            priority=2,
-            summary="Asked for a person",
-            context={},
-            transcript=[],
-        )
+        ticket = open_ticket(TicketStore(engine))
     finally:
         engine.dispose()
     assert set(ticket) == set(TOP_LEVEL)

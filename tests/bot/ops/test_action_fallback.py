@@ -16,6 +16,7 @@ from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.ops import action_fallback
 from bot.settings import ROOT
+from tests.support.tickets import open_ticket
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
@@ -92,16 +93,7 @@ def test_a_new_session_starts_and_stays_paused_for_a_person(store: TicketStore) 
         "events": [{"event": "session_started"}, {"event": "action", "name": "action_listen"}],
         "responses": [],
     }
-    store.create(
-        conversation_id="widget-abc",
-        channel="widget",
-        reason_code="request_human",
-        explanation="",
-        priority=2,
-        summary="",
-        context={},
-        transcript=[],
-    )
+    open_ticket(store, "widget-abc", channel="widget")
     paused = answer(call("action_session_start"))
     assert paused["events"][-1] == {"event": "pause"}
 

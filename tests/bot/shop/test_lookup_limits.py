@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.shop.lookup_limits import Limits, LookupLimits, keys
 from bot.shop.repository import make_engine
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 11, 0)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support.clock import WallClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> WallClock:
+    return WallClock()
 
 
 @pytest.fixture
-def limits(tmp_path: Path, clock: Clock) -> LookupLimits:
+def limits(tmp_path: Path, clock: WallClock) -> LookupLimits:
     engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
     return LookupLimits(engine, Limits(per_conversation=3, per_client=5), clock=clock)
 
@@ -52,7 +45,7 @@ def test_the_same_subject_again_costs_nothing(limits: LookupLimits) -> None:
     assert not limits.exhausted("rest-a", "ip:1")
 
 
-def test_look_ups_expire_after_the_window(limits: LookupLimits, clock: Clock) -> None:
+def test_look_ups_expire_after_the_window(limits: LookupLimits, clock: WallClock) -> None:
     for number in range(3):
         limits.record("rest-a", "ip:1", f"order:10030{number}")
     clock.now += timedelta(hours=1, seconds=1)
@@ -67,7 +60,7 @@ def test_keys_are_bounded_in_length() -> None:
     assert all(len(key) <= 300 for key in charged.values())
 
 
-def test_two_stores_on_one_database_share_their_counts(tmp_path: Path, clock: Clock) -> None:
+def test_two_stores_on_one_database_share_their_counts(tmp_path: Path, clock: WallClock) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     tight = Limits(per_conversation=2, per_client=10)
     first = LookupLimits(make_engine(url), tight, clock=clock)
