@@ -28,11 +28,13 @@ RASA_DEFAULTS = {"utter_default", "utter_ask_rephrase"}
 
 
 def _actions_source() -> str:
-    """The code that chooses responses: the actions, the console (bot/handoff), the channels."""
+    """The code that chooses responses: the actions, the console (bot/handoff), the channels
+    and the fallbacks that answer while the action server is down (bot/ops)."""
     paths = [
         *(ROOT / "actions").glob("*.py"),
         *(ROOT / "bot" / "handoff").glob("*.py"),
         *(ROOT / "bot" / "channels").glob("*.py"),
+        *(ROOT / "bot" / "ops").glob("*.py"),
     ]
     return "\n".join(path.read_text() for path in paths)
 
