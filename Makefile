@@ -12,6 +12,8 @@ AUDIT_STAMP := $(AUDIT_VENV)/.installed
 MODEL := models/relay.tar.gz
 SPACY_MODEL := models/spacy/relay_en/meta.json
 FOLDS ?= 5
+# Minutes of load of `make soak` (the start-up and the drain come on top).
+MINUTES ?= 4
 # Public benchmark data (read at run time, never copied into the repository).
 BENCHMARKS ?= ../shared/benchmarks
 AIRLINE_TWEETS := $(BENCHMARKS)/twitter_airline_sentiment/Tweets.csv
@@ -23,7 +25,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge
+  privacy-export privacy-delete purge soak
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -89,6 +91,9 @@ ablation: $(MODEL)  ## Train the NLU without spaCy and compare on the held-out s
 
 tune-sentiment: $(STAMP) $(SPACY_MODEL)  ## Cross-validate the sentiment settings on data/nlu (report + plot)
 	$(PY) -m bot.tools.tune_sentiment --train data/nlu --out results/sentiment_tuning
+
+soak: $(MODEL)  ## Mixed load with faults on the real stack for MINUTES (4); figures into docs/reliability.md
+	$(PY) -m bot.tools.soak --minutes $(MINUTES)
 
 lint: $(STAMP)  ## Lint and format-check the Python code
 	$(VENV)/bin/ruff check bot actions tests
