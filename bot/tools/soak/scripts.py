@@ -5,7 +5,7 @@ still proven with the order's email, since these website ids are new to the shop
 the widget visitors ask what a visitor asks without an order number, since every
 widget session on loopback is one client and visitors' order look-ups are limited
 per client. A step marked `person` asks for a person: when the bot hands over, the
-customer waits for the agent in the outbox (bot/tools/soak_customers.py).
+customer waits for the agent in the outbox (bot/tools/soak/customers.py).
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 
     python -m bot.tools.soak [--minutes 4] [--conversations 8] [--quick] [--no-docs]
 
-Starts both servers with data of their own (bot/tools/soak_stack.py), then for the
-given minutes runs REST customers and widget visitors (bot/tools/soak_customers.py),
-an agent answering handoffs through the console API (bot/tools/soak_agent.py) and
-the bad-input catalogue (bot/tools/soak_bad_client.py), while it kills and restarts
+Starts both servers with data of their own (bot/tools/soak/stack.py), then for the
+given minutes runs REST customers and widget visitors (bot/tools/soak/customers.py),
+an agent answering handoffs through the console API (bot/tools/soak/agent.py) and
+the bad-input catalogue (bot/tools/soak/bad_client.py), while it kills and restarts
 the action server and the Rasa server and locks the conversation database
-(bot/tools/soak_faults.py). When the time is up, clients finish what they started
+(bot/tools/soak/faults.py). When the time is up, clients finish what they started
 (the drain), the servers stop, and the stack's own data is checked
-(bot/tools/soak_verify.py). Prints a line every few seconds and the figures at the
+(bot/tools/soak/verify.py). Prints a line every few seconds and the figures at the
 end; writes results/soak/soak.json and soak.png, and (unless --no-docs) docs/soak.png
 and the `## Soak` section of docs/reliability.md. `--quick` is the CI version: about
 75 s of load, the action server's kill and the database lock, no Rasa kill.
@@ -37,13 +37,13 @@ from typing import Any
 import aiohttp
 
 from bot.settings import ROOT
-from bot.tools.soak_agent import Agent
-from bot.tools.soak_bad_client import bad_inputs
-from bot.tools.soak_context import Load, Target
-from bot.tools.soak_customers import rest_customers, widget_visitors
-from bot.tools.soak_faults import SHORT_LABELS, FaultPlan, inject_all, measure, schedule
-from bot.tools.soak_figures import Figures, buckets, build
-from bot.tools.soak_journal import (
+from bot.tools.soak.agent import Agent
+from bot.tools.soak.bad_client import bad_inputs
+from bot.tools.soak.context import Load, Target
+from bot.tools.soak.customers import rest_customers, widget_visitors
+from bot.tools.soak.faults import SHORT_LABELS, FaultPlan, inject_all, measure, schedule
+from bot.tools.soak.figures import Figures, buckets, build
+from bot.tools.soak.journal import (
     ANSWERED,
     APOLOGY,
     EMPTY,
@@ -52,9 +52,9 @@ from bot.tools.soak_journal import (
     UNEXPECTED,
     Journal,
 )
-from bot.tools.soak_report import machine, plot, replace_section, section, summary, write_json
-from bot.tools.soak_stack import AGENT_USERNAME, SERVERS, Stack, StackError
-from bot.tools.soak_verify import (
+from bot.tools.soak.report import machine, plot, replace_section, section, summary, write_json
+from bot.tools.soak.stack import AGENT_USERNAME, SERVERS, Stack, StackError
+from bot.tools.soak.verify import (
     check_messages,
     check_replies,
     check_tickets,
@@ -305,7 +305,3 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

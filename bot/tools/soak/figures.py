@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.tools.soak_faults import outside, windows
-from bot.tools.soak_journal import (
+from bot.tools.soak.faults import outside, windows
+from bot.tools.soak.journal import (
     AGENT,
     ANSWERED,
     APOLOGY,
@@ -31,7 +31,7 @@ from bot.tools.soak_journal import (
     FaultRecord,
     Journal,
 )
-from bot.tools.soak_verify import MessageCheck, ReplyCheck, TicketCheck
+from bot.tools.soak.verify import MessageCheck, ReplyCheck, TicketCheck
 
 BUCKET_SECONDS = 5.0
 # What the plot stacks, bottom up: a label and the outcomes it counts.

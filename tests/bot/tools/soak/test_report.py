@@ -1,4 +1,4 @@
-"""bot/tools/soak_report.py: the machine, the tables, the section in docs/reliability.md."""
+"""bot/tools/soak/report.py: the machine, the tables, the section in docs/reliability.md."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ROOT
-from bot.tools.soak_figures import SERIES, FaultFigures, Figures
-from bot.tools.soak_report import (
+from bot.tools.soak.figures import SERIES, FaultFigures, Figures
+from bot.tools.soak.report import (
     BEFORE,
     END,
     START,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from bot.tools.soak_journal import Journal
-from bot.tools.soak_sentences import Sentences
+from bot.tools.soak.journal import Journal
+from bot.tools.soak.sentences import Sentences
 
 
 @dataclass(frozen=True)

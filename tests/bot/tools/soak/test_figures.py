@@ -1,11 +1,11 @@
-"""bot/tools/soak_figures.py: the report's arithmetic, and what fails a soak."""
+"""bot/tools/soak/figures.py: the report's arithmetic, and what fails a soak."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.tools.soak_figures import BUCKET_SECONDS, SERIES, Figures, buckets, build, percentiles
-from bot.tools.soak_journal import (
+from bot.tools.soak.figures import BUCKET_SECONDS, SERIES, Figures, buckets, build, percentiles
+from bot.tools.soak.journal import (
     AGENT,
     ANSWERED,
     APOLOGY,
@@ -21,7 +21,7 @@ from bot.tools.soak_journal import (
     FaultRecord,
     Journal,
 )
-from bot.tools.soak_verify import MessageCheck, ReplyCheck, TicketCheck
+from bot.tools.soak.verify import MessageCheck, ReplyCheck, TicketCheck
 
 
 class Clock:

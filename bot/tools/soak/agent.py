@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.tools.soak_context import Load
-from bot.tools.soak_http import Answer, Backoff, request
-from bot.tools.soak_journal import AGENT, AgentReply, outcome_of
+from bot.tools.soak.context import Load
+from bot.tools.soak.http import Answer, Backoff, request
+from bot.tools.soak.journal import AGENT, AgentReply, outcome_of
 
 API = "/console/api/v1"
 QUEUE_SECONDS = 1.5

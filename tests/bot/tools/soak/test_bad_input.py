@@ -1,4 +1,4 @@
-"""bot/tools/soak_bad_input.py: the catalogue's expectations, checked against the channels'
+"""bot/tools/soak/bad_input.py: the catalogue's expectations, checked against the channels'
 own rules (bot/channels/inbound.py, rest.py, widget.py) without a server."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from bot.channels import widget
 from bot.channels.inbound import InboundError, json_object, message_text
 from bot.channels.rest import RelayRestInput
-from bot.tools.soak_bad_input import (
+from bot.tools.soak.bad_input import (
     BACKEND,
     CATALOGUE,
     FORGED,

@@ -1,4 +1,4 @@
-"""bot/tools/soak_stack.py: the stack's environment, its kill -9, and the database lock.
+"""bot/tools/soak/stack.py: the stack's environment, its kill -9, and the database lock.
 
 (Starting the real servers is tests/e2e/test_soak.py's business.)
 """
@@ -15,7 +15,7 @@ import pytest
 
 from bot.handoff.agents import load_agents
 from bot.tools.services import CHANNEL_VARIABLES
-from bot.tools.soak_stack import (
+from bot.tools.soak.stack import (
     ACTIONS,
     AGENT_USERNAME,
     RASA,

@@ -1,4 +1,4 @@
-"""Sends the bad-input catalogue (bot/tools/soak_bad_input.py) round and round during a soak.
+"""Sends the bad-input catalogue (bot/tools/soak/bad_input.py) round and round during a soak.
 
 One request every PACE_SECONDS, each judged against the statuses its case allows.
 A 503 or no answer means a fault is on: the case is sent again after a backoff like
@@ -8,7 +8,7 @@ must be in its conversation at the end.
 
 from __future__ import annotations
 
-from bot.tools.soak_bad_input import (
+from bot.tools.soak.bad_input import (
     BACKEND,
     CATALOGUE,
     FORGED,
@@ -17,10 +17,10 @@ from bot.tools.soak_bad_input import (
     WRONG,
     BadInput,
 )
-from bot.tools.soak_context import Load
-from bot.tools.soak_customers import WidgetLine
-from bot.tools.soak_http import Backoff, request
-from bot.tools.soak_journal import BAD_INPUT, REFUSED, RETRIED, UNEXPECTED, outcome_of
+from bot.tools.soak.context import Load
+from bot.tools.soak.customers import WidgetLine
+from bot.tools.soak.http import Backoff, request
+from bot.tools.soak.journal import BAD_INPUT, REFUSED, RETRIED, UNEXPECTED, outcome_of
 
 PACE_SECONDS = 1.0
 WRONG_TOKEN = "not-the-backend-token"

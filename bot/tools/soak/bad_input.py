@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from bot.tools.soak_sentences import stored_as
+from bot.tools.soak.sentences import stored_as
 
 SENDER = "@SENDER@"
 TOKEN = "@TOKEN@"

@@ -1,4 +1,4 @@
-"""bot/tools/soak_scripts.py: scripts a real customer would send, within Relay's limits."""
+"""bot/tools/soak/scripts.py: scripts a real customer would send, within Relay's limits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from bot.channels.flood import PER_CONVERSATION
 from bot.channels.inbound import MAX_TEXT
-from bot.tools.soak_scripts import REST_SCRIPTS, WIDGET_SCRIPTS, Step, script
+from bot.tools.soak.scripts import REST_SCRIPTS, WIDGET_SCRIPTS, Step, script
 
 ORDER_NUMBER = re.compile(r"\b\d{6}\b")
 

@@ -1,4 +1,4 @@
-"""bot/tools/soak_customers.py: a customer sends again, never drops, and waits for a person.
+"""bot/tools/soak/customers.py: a customer sends again, never drops, and waits for a person.
 
 Driven through a scripted stand-in for the channel (no server), with instant waits.
 """
@@ -12,8 +12,8 @@ from typing import Any, cast
 import yaml
 
 from bot.settings import ROOT
-from bot.tools.soak_context import Load, Target
-from bot.tools.soak_customers import (
+from bot.tools.soak.context import Load, Target
+from bot.tools.soak.customers import (
     ASK_AGAIN_TIMES,
     NO_THANKS_PAYLOAD,
     Customer,
@@ -21,8 +21,8 @@ from bot.tools.soak_customers import (
     payloads_of,
     texts_of,
 )
-from bot.tools.soak_http import Answer
-from bot.tools.soak_journal import (
+from bot.tools.soak.http import Answer
+from bot.tools.soak.journal import (
     ANSWERED,
     APOLOGY,
     QUIET,
@@ -31,7 +31,7 @@ from bot.tools.soak_journal import (
     UNEXPECTED,
     Journal,
 )
-from bot.tools.soak_scripts import STILL_THERE, script
+from bot.tools.soak.scripts import STILL_THERE, script
 
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 CSAT = '/inform{"csat_score": "5"}'

@@ -1,10 +1,10 @@
-"""bot/tools/soak_journal.py: what an answer means, and the journal's bookkeeping."""
+"""bot/tools/soak/journal.py: what an answer means, and the journal's bookkeeping."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.tools.soak_journal import (
+from bot.tools.soak.journal import (
     AGENT,
     ANSWERED,
     APOLOGY,

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.tools.soak_journal import AgentReply, Message
+from bot.tools.soak.journal import AgentReply, Message
 
 Key = tuple[str, str]  # (conversation id, text)
 

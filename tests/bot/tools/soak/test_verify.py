@@ -1,4 +1,4 @@
-"""bot/tools/soak_verify.py: the stack's data against what the clients were told."""
+"""bot/tools/soak/verify.py: the stack's data against what the clients were told."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from bot.tools.soak_journal import REST, AgentReply, Message
-from bot.tools.soak_verify import (
+from bot.tools.soak.journal import REST, AgentReply, Message
+from bot.tools.soak.verify import (
     check_messages,
     check_replies,
     check_tickets,

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from bot.tools.soak_context import Load
-from bot.tools.soak_http import Answer, Backoff, request
-from bot.tools.soak_journal import (
+from bot.tools.soak.context import Load
+from bot.tools.soak.http import Answer, Backoff, request
+from bot.tools.soak.journal import (
     REST,
     THROTTLED,
     UNEXPECTED,
@@ -25,7 +25,7 @@ from bot.tools.soak_journal import (
     Journal,
     outcome_of,
 )
-from bot.tools.soak_scripts import (
+from bot.tools.soak.scripts import (
     CSAT_SCORE,
     NO_COMMENT,
     REST_SCRIPTS,
@@ -33,7 +33,7 @@ from bot.tools.soak_scripts import (
     WIDGET_SCRIPTS,
     Script,
 )
-from bot.tools.soak_sentences import stored_as
+from bot.tools.soak.sentences import stored_as
 
 THINK_SECONDS = {REST: (1.0, 2.5), WIDGET: (2.5, 5.0)}
 THROTTLED_SECONDS = 15.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.tools.soak_figures import BUCKET_SECONDS, SERIES, Figures
+from bot.tools.soak.figures import BUCKET_SECONDS, SERIES, Figures
 
 START = "<!-- soak:start -->"
 END = "<!-- soak:end -->"
@@ -188,10 +188,10 @@ def section(
         "## Soak",
         "",
         "A mixed load on loopback against the real stack (both servers, SQLite), with faults "
-        "injected during the run (`bot/tools/soak.py`): scripted REST customers (order status "
+        "injected during the run (`bot/tools/soak/run.py`): scripted REST customers (order status "
         "with the order's email, delivery cost, store hours, a return, some asking for a "
         "person), widget visitors, an agent answering handoffs through the console API, and "
-        "the bad-input catalogue (`bot/tools/soak_bad_input.py`). Clients send a message "
+        "the bad-input catalogue (`bot/tools/soak/bad_input.py`). Clients send a message "
         "again after a 503 or no answer, never drop it. Afterwards every message Relay "
         "accepted is looked up in the tracker store, every announced handoff in the ticket "
         "table, and every agent reply in the customer's outbox.",
@@ -252,7 +252,7 @@ def plot(
     """Stacked bars of requests per bucket by outcome, each fault shaded and labelled.
 
     Args:
-        series: From soak_figures.buckets.
+        series: From figures.buckets.
         faults: (short label, start, restored, recovered) of each fault: dark while the
             server is down or the database locked, light until the first normal answer.
         load_seconds: Where the load stopped (a dashed line; the drain follows).

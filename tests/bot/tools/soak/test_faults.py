@@ -1,10 +1,10 @@
-"""bot/tools/soak_faults.py: the schedule, and recovery measured from the exchanges."""
+"""bot/tools/soak/faults.py: the schedule, and recovery measured from the exchanges."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.tools.soak_faults import (
+from bot.tools.soak.faults import (
     ACTION_SERVER,
     DATABASE,
     GRACE_SECONDS,
@@ -15,7 +15,7 @@ from bot.tools.soak_faults import (
     schedule,
     windows,
 )
-from bot.tools.soak_journal import (
+from bot.tools.soak.journal import (
     AGENT,
     ANSWERED,
     APOLOGY,

@@ -120,11 +120,11 @@ class FaultRecord:
     """A fault injected during the run.
 
     Attributes:
-        kind: ACTION_SERVER, RASA_SERVER or DATABASE (bot/tools/soak_faults.py).
+        kind: ACTION_SERVER, RASA_SERVER or DATABASE (bot/tools/soak/faults.py).
         started_at: When the server was killed or the database locked.
         restored_at: When the server was started again or the database unlocked.
         ready_after: Seconds from `restored_at` until the server's readiness check passed.
-        recovered_at: The first normal answer after the fault (see soak_faults.recovery).
+        recovered_at: The first normal answer after the fault (see faults.recovery).
     """
 
     kind: str

@@ -1,4 +1,4 @@
-"""bot/tools/soak_agent.py: the agent works the queue through a stand-in console API,
+"""bot/tools/soak/agent.py: the agent works the queue through a stand-in console API,
 signs in again when its session is gone, and never sends a reply twice."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.tools.soak_agent import REPLY, Agent
-from bot.tools.soak_context import Load, Target
-from bot.tools.soak_journal import Journal
-from bot.tools.soak_stack import free_port
+from bot.tools.soak.agent import REPLY, Agent
+from bot.tools.soak.context import Load, Target
+from bot.tools.soak.journal import Journal
+from bot.tools.soak.stack import free_port
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""bot/tools/soak.py: options, progress lines, and where the results are written."""
+"""bot/tools/soak/run.py: options, progress lines, and where the results are written."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.tools import soak
-from bot.tools.soak_figures import build
-from bot.tools.soak_journal import ANSWERED, REST, FaultRecord, Journal
-from bot.tools.soak_report import BEFORE, END, START
-from bot.tools.soak_stack import Stack
-from bot.tools.soak_verify import MessageCheck, ReplyCheck, TicketCheck
+from bot.tools.soak import run as soak
+from bot.tools.soak.figures import build
+from bot.tools.soak.journal import ANSWERED, REST, FaultRecord, Journal
+from bot.tools.soak.report import BEFORE, END, START
+from bot.tools.soak.stack import Stack
+from bot.tools.soak.verify import MessageCheck, ReplyCheck, TicketCheck
 
 
 def test_the_full_soak_runs_four_minutes_and_the_quick_one_about_75_seconds() -> None:

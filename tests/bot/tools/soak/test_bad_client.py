@@ -1,4 +1,4 @@
-"""bot/tools/soak_bad_client.py: each case is judged; a 503 is sent again, a wrong status is
+"""bot/tools/soak/bad_client.py: each case is judged; a 503 is sent again, a wrong status is
 an error, and a case that reaches the bot becomes a message to look for."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any, cast
 import aiohttp
 from aiohttp import web
 
-from bot.tools.soak_bad_client import WRONG_TOKEN, conversation_of, headers_for, send
-from bot.tools.soak_bad_input import (
+from bot.tools.soak.bad_client import WRONG_TOKEN, conversation_of, headers_for, send
+from bot.tools.soak.bad_input import (
     BACKEND,
     CATALOGUE,
     FORGED,
@@ -19,9 +19,9 @@ from bot.tools.soak_bad_input import (
     BadInput,
     rest,
 )
-from bot.tools.soak_context import Load, Target
-from bot.tools.soak_journal import ANSWERED, BAD_INPUT, REFUSED, RETRIED, UNEXPECTED, Journal
-from bot.tools.soak_stack import free_port
+from bot.tools.soak.context import Load, Target
+from bot.tools.soak.journal import ANSWERED, BAD_INPUT, REFUSED, RETRIED, UNEXPECTED, Journal
+from bot.tools.soak.stack import free_port
 
 TARGET = Target("http://relay", "backend-token", "agent", "pw")
 

@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.tools.soak_journal import (
+from bot.tools.soak.journal import (
     AGENT,
     ANSWERED,
     APOLOGY,
@@ -30,7 +30,7 @@ from bot.tools.soak_journal import (
     FaultRecord,
     Journal,
 )
-from bot.tools.soak_stack import ACTIONS, RASA, Stack
+from bot.tools.soak.stack import ACTIONS, RASA, Stack
 
 ACTION_SERVER, DATABASE, RASA_SERVER = "action_server", "database", "rasa_server"
 LABELS = {

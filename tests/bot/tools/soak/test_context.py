@@ -1,11 +1,11 @@
-"""bot/tools/soak_context.py: the load stops in two steps, and the backend's header."""
+"""bot/tools/soak/context.py: the load stops in two steps, and the backend's header."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from bot.tools.soak_context import Load, Target
-from bot.tools.soak_journal import Journal
+from bot.tools.soak.context import Load, Target
+from bot.tools.soak.journal import Journal
 
 
 class Clock:

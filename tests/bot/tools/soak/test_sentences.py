@@ -1,4 +1,4 @@
-"""bot/tools/soak_sentences.py: recognising the domain's sentences, and what Rasa keeps."""
+"""bot/tools/soak/sentences.py: recognising the domain's sentences, and what Rasa keeps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.settings import ROOT
-from bot.tools.soak_sentences import Sentences, pattern, stored_as
+from bot.tools.soak.sentences import Sentences, pattern, stored_as
 
 RESPONSES: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))[
     "responses"

@@ -1,4 +1,4 @@
-"""bot/tools/soak_http.py: a request never raises for what a failing server does."""
+"""bot/tools/soak/http.py: a request never raises for what a failing server does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 import aiohttp
 from aiohttp import web
 
-from bot.tools.soak_http import Answer, Backoff, request
-from bot.tools.soak_stack import free_port
+from bot.tools.soak.http import Answer, Backoff, request
+from bot.tools.soak.stack import free_port
 
 
 @asynccontextmanager
