@@ -22,6 +22,7 @@ from actions.verification import (
     known_customer_id,
     lookups_used_up,
     normalise_email,
+    owners_or_public,
 )
 from bot.shop import rules
 from bot.shop.views import OrderView
@@ -150,11 +151,23 @@ class ActionCancelOrder(Action):
             deadline = text.day(eligibility.deadline) if eligibility.deadline else ""
             if eligibility.allowed:
                 dispatcher.utter_message(
-                    response="utter_cancel_too_late_delivered", deadline=deadline, **values
+                    response=owners_or_public(
+                        order,
+                        tracker,
+                        "utter_cancel_too_late_delivered",
+                        "utter_cancel_too_late_delivered_public",
+                    ),
+                    deadline=deadline,
+                    **values,
                 )
             else:
                 dispatcher.utter_message(
-                    response="utter_return_window_closed",
+                    response=owners_or_public(
+                        order,
+                        tracker,
+                        "utter_return_window_closed",
+                        "utter_return_window_closed_public",
+                    ),
                     window=facts.return_window_days,
                     deadline=deadline,
                     **values,
@@ -210,7 +223,12 @@ class ActionChangeAddress(Action):
             return reset
         values = _order_values(order)
         if order.status == "shipped":
-            dispatcher.utter_message(response="utter_address_too_late", **values)
+            dispatcher.utter_message(
+                response=owners_or_public(
+                    order, tracker, "utter_address_too_late", "utter_address_too_late_public"
+                ),
+                **values,
+            )
         elif not rules.can_change_address(order):
             dispatcher.utter_message(
                 response="utter_address_order_closed", status=order.status, **values

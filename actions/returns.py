@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions import shop, text
 from actions.errors import answers_shop_errors
 from actions.order_form import OrderFormValidation
-from actions.verification import current_order, is_verified_for
+from actions.verification import current_order, is_verified_for, owners_or_public
 from bot.shop import rules
 from bot.shop.views import OrderView, RefundView
 
@@ -57,6 +57,10 @@ class ValidateReturnForm(OrderFormValidation):
     ) -> dict[str, Any]:
         order = current_order(tracker)
         if order is None:
+            return {"return_product": None}
+        if not is_verified_for(order, tracker):
+            # Named before the email: what the order holds is the owner's business, so
+            # the item is asked for (with the order's items) once the order is proved.
             return {"return_product": None}
         item = _matching_item(order, value)
         if item is None:
@@ -122,7 +126,12 @@ class ActionStartReturn(Action):
             return reset
         if eligibility.reason == "window_closed":
             dispatcher.utter_message(
-                response="utter_return_window_closed",
+                response=owners_or_public(
+                    order,
+                    tracker,
+                    "utter_return_window_closed",
+                    "utter_return_window_closed_public",
+                ),
                 order_id=order.id,
                 delivered=text.day(order.delivered_at) if order.delivered_at else "",
                 window=facts.return_window_days,

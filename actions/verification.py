@@ -97,6 +97,12 @@ def is_verified_for(order: OrderView, tracker: Tracker) -> bool:
     return email is not None and email == order.customer_email.lower()
 
 
+def owners_or_public(order: OrderView, tracker: Tracker, owners: str, public: str) -> str:
+    """`owners` (a response with the order's dates, carrier or items) for whoever proved
+    the order, `public` (its status only) for a visitor who hasn't."""
+    return owners if is_verified_for(order, tracker) else public
+
+
 def current_order(tracker: Tracker) -> OrderView | None:
     order_id = normalise_order_id(tracker.get_slot("order_id"))
     return shop.repository().order(order_id) if order_id else None

@@ -395,6 +395,35 @@ def test_address_stays_unless_confirmed_and_verified(
     assert shop.repository().order("100245").delivery_address == "14 Elm Row, Edinburgh EH7 4AA"
 
 
+def test_a_visitor_hears_a_delivered_order_cant_be_cancelled_without_its_dates(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    _cancel(tracker, dispatcher, domain, order_id="100198", confirm_cancel=True)
+
+    assert chosen(dispatcher) == ["utter_cancel_too_late_delivered_public"]
+    assert said(domain, dispatcher) == [
+        "Order 100198 has been delivered, so it can't be cancelled, but you can still return it."
+    ]
+
+
+def test_a_visitor_hears_a_closed_return_window_without_the_orders_dates(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    _cancel(tracker, dispatcher, domain, order_id="100150", confirm_cancel=True)
+
+    assert chosen(dispatcher) == ["utter_return_window_closed_public"]
+
+
+def test_a_visitor_hears_a_shipped_order_cant_change_address_without_carrier_or_tracking(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    _change(tracker, dispatcher, domain, order_id="100231", new_address=NEW_ADDRESS)
+
+    assert chosen(dispatcher) == ["utter_address_too_late_public"]
+    text = said(domain, dispatcher)[0]
+    assert "RM123456785GB" not in text and "Royal Mail" not in text
+
+
 def test_shipped_order_address_cannot_change(maya, tracker, dispatcher, domain, chosen):
     _change(
         tracker,

@@ -34,9 +34,12 @@ def said(domain, dispatcher) -> list[str]:
     ]
 
 
+MAYA = "maya.patel@example.com"
+
+
 @pytest.fixture
 def maya(shop_db) -> int:
-    return shop.repository().customer_by_email("maya.patel@example.com").id
+    return shop.repository().customer_by_email(MAYA).id
 
 
 # --- The return form ---
@@ -113,7 +116,7 @@ def test_return_product_matches_the_orders_items(
     shop_db, tracker, dispatcher, domain, value, expected
 ):
     result = ValidateReturnForm().validate_return_product(
-        value, dispatcher, tracker({"order_id": "100198"}), domain
+        value, dispatcher, tracker({"order_id": "100198", "email": MAYA}), domain
     )
     assert result == {"return_product": expected}
     assert dispatcher.messages == []
@@ -124,13 +127,24 @@ def test_item_not_in_the_order_is_rejected_with_the_orders_items(
     shop_db, tracker, dispatcher, domain, chosen, value
 ):
     result = ValidateReturnForm().validate_return_product(
-        value, dispatcher, tracker({"order_id": "100198"}), domain
+        value, dispatcher, tracker({"order_id": "100198", "email": MAYA}), domain
     )
     assert result == {"return_product": None}
     assert chosen(dispatcher) == ["utter_return_item_not_in_order"]
     assert said(domain, dispatcher) == [
         "I can't see that item in order 100198. It contains: Fleece Hoodie, Canvas Backpack."
     ]
+
+
+@pytest.mark.parametrize("value", ["the sleeping bag", "Fleece Hoodie"])
+def test_an_item_named_before_the_order_is_proved_is_neither_checked_nor_listed(
+    shop_db, tracker, dispatcher, domain, value
+):
+    result = ValidateReturnForm().validate_return_product(
+        value, dispatcher, tracker({"order_id": "100198"}), domain
+    )
+    assert result == {"return_product": None}  # asked for again, with buttons, once proved
+    assert dispatcher.messages == []
 
 
 def test_return_product_without_an_order_is_cleared(shop_db, tracker, dispatcher, domain):
@@ -301,6 +315,18 @@ def test_return_window_closed(shop_db, tracker, dispatcher, domain, chosen):
         "window closed on Sunday 25 October."
     )
     assert shop.repository().order("100150").returns == ()
+
+
+def test_a_visitor_hears_the_window_closed_without_the_orders_dates(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    _start(tracker, dispatcher, domain, order_id="100150")
+
+    assert chosen(dispatcher) == ["utter_return_window_closed_public"]
+    assert said(domain, dispatcher)[0].startswith(
+        "I'm sorry, order 100150 is past our 30-day return window."
+    )
+    assert "September" not in said(domain, dispatcher)[0]
 
 
 def test_return_window_closes_the_day_after_the_deadline(

@@ -201,6 +201,8 @@ def test_asking_for_a_person_is_followed_through_to_a_rating(
     assert texts(thanks) == [said("utter_csat_thanks")]
     ticket = alice.ok("GET", f"/tickets/{ticket['id']}")["ticket"]
     assert ticket["csat"] == {"score": 4, "comment": "Alice was quick and friendly"}
+    # "Anything else I can do for you?" "No thanks": a goodbye, not another handoff.
+    assert texts(relay.say(sender, "no thanks")) == [said("utter_goodbye")]
     assert [entry["event"] for entry in ticket["history"]] == [
         "created",
         "claimed",

@@ -194,6 +194,26 @@ def test_a_visitor_hears_an_orders_status_and_the_details_only_with_its_email(
     assert "Royal Mail" in right and "RM123456785GB" in right, right
 
 
+def test_the_address_cancel_and_return_flows_tell_a_visitor_no_more_than_the_status(
+    relay: Relay,
+) -> None:
+    sender = visitor()
+    said(relay, sender, "I want to change the delivery address of my order")
+    shipped = said(relay, sender, "100231")
+    assert "already shipped" in shipped, shipped
+    assert "Royal Mail" not in shipped and "RM123456785GB" not in shipped
+    sender = visitor()
+    said(relay, sender, "I want to cancel my order")
+    delivered = said(relay, sender, "100198")
+    assert "has been delivered" in delivered, delivered
+    assert "November" not in delivered and "December" not in delivered
+    sender = visitor()
+    said(relay, sender, "I want to return an item")
+    said(relay, sender, "100198")  # the bot asks for the order's email
+    item = said(relay, sender, "the sleeping bag")
+    assert "Fleece Hoodie" not in item and "Canvas Backpack" not in item, item
+
+
 def test_a_visitor_trying_order_numbers_is_stopped(relay: Relay) -> None:
     sender = visitor()
     said(relay, sender, "I'd like to check an order")

@@ -191,7 +191,8 @@ class Customer:
         self.in_handoff = False
         self.handed_over = False  # the bot just announced a handoff: wait for the person
         self.after = 0
-        self.offered: frozenset[str] = frozenset()
+        self.offered: frozenset[str] = frozenset()  # every button offered so far
+        self.latest: frozenset[str] = frozenset()  # the buttons of the latest question
 
     @property
     def _journal(self) -> Journal:
@@ -234,8 +235,14 @@ class Customer:
             return None
         messages, self.after = got
         self._journal.fetched(self.line.conversation, texts_of(messages))
-        self.offered = self.offered | payloads_of(messages)
+        self._offer(messages)
         return messages
+
+    def _offer(self, messages: list[dict[str, Any]]) -> None:
+        payloads = payloads_of(messages)
+        self.offered = self.offered | payloads
+        if payloads:
+            self.latest = payloads
 
     async def say(self, text: str, button: bool = False) -> list[dict[str, Any]] | None:
         """Sends `text` until Relay accepts it; the bot's replies, or None if the soak ended."""
@@ -261,6 +268,7 @@ class Customer:
             )
             if answer.status == 200:
                 message.accepted = True
+                self._offer(replies)
                 if self._load.sentences.handoff(texts):
                     journal.handoff(self.line.kind, self.line.conversation)
                     self.handed_over = True
@@ -323,20 +331,19 @@ class Customer:
             await self._load.wait(POLL_SECONDS)
         handoff.resolved_seen = True
         self.in_handoff = False
-        if surveyed:
-            await self._survey()
-        if self.handed_over and handoff.announced <= MAX_HANDOFFS:
+        if surveyed and handoff.announced <= MAX_HANDOFFS:
+            await self._survey()  # after that many handoffs, the customer just moves on
+        if self.handed_over:
             await self.wait_for_a_person()  # the survey's answers were handed over again
 
     async def _survey(self) -> None:
         """Rates the help 5 (the survey's button, if it came) and declines to comment."""
         await self._load.wait(0.5)  # the survey's question may follow the "resolved" message
         await self.fetch()
-        button = csat_button(self.offered)
+        button = csat_button(self.latest)
         replies = await self.say(button or CSAT_SCORE, button=button is not None)
         if replies is None or self.handed_over:
             return
-        self.offered = self.offered | payloads_of(replies)
         if NO_THANKS_PAYLOAD in payloads_of(replies):
             await self.say(NO_THANKS_PAYLOAD, button=True)
         else:

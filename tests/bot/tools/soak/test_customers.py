@@ -15,6 +15,7 @@ from bot.settings import ROOT
 from bot.tools.soak.context import Load, Target
 from bot.tools.soak.customers import (
     ASK_AGAIN_TIMES,
+    MAX_HANDOFFS,
     NO_THANKS_PAYLOAD,
     Customer,
     csat_button,
@@ -238,3 +239,45 @@ def test_a_second_handoff_in_the_survey_is_waited_through_too() -> None:
     handoff = the_load.journal.handoffs["site-fake"]
     assert handoff.announced == 2 and handoff.resolved_seen and not handoff.gave_up
     assert [text for text, _ in line.sent] == ["a person please", "5", "5", "no thanks", "bye"]
+
+
+def test_past_the_most_handoffs_the_customer_still_waits_for_the_person_but_skips_the_survey() -> (
+    None
+):
+    queued = said("utter_handoff_queued", position=1, minutes=6)
+
+    def answer(text: str) -> Answer:
+        if text == "a person please":
+            return ok(queued)
+        if text == "5":  # every survey hands over again
+            return ok(said("utter_action_server_down_handoff"))
+        return ok()
+
+    pushes = [[{"text": said("utter_handoff_resolved")}], []] * (MAX_HANDOFFS + 2)
+    the_load = load()
+    line = FakeLine(answer, pushes)
+    asyncio.run(Customer(the_load, line).run(script("x", person="a person please", then="bye")))
+    handoff = the_load.journal.handoffs["site-fake"]
+    assert handoff.announced == MAX_HANDOFFS + 1  # the last one is waited through, unrated
+    resolved = the_load.journal.received["site-fake"].count(said("utter_handoff_resolved"))
+    assert resolved == MAX_HANDOFFS + 1
+    assert handoff.resolved_seen and not handoff.gave_up
+    assert [text for text, _ in line.sent].count("5") == MAX_HANDOFFS
+    assert line.sent[-1] == ("bye", False)
+
+
+def test_the_survey_button_comes_from_the_latest_question_not_an_older_one() -> None:
+    def answer(text: str) -> Answer:
+        if text == "a person please":
+            return ok(said("utter_handoff_queued", position=1, minutes=6))
+        return ok()
+
+    pushes = [
+        [{"text": "Old survey", "buttons": [{"title": "5", "payload": CSAT}]}],
+        [{"text": said("utter_handoff_resolved")}],
+        [{"text": "Anything to add?", "buttons": [{"title": "No thanks", "payload": "/deny"}]}],
+    ]
+    the_load = load()
+    line = FakeLine(answer, pushes)
+    asyncio.run(Customer(the_load, line).run(script("x", person="a person please", then="bye")))
+    assert (CSAT, True) not in line.sent  # the old rating button is not pressed again
