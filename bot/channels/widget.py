@@ -3,8 +3,9 @@
 A shop adds one script tag (README, "Embedding the widget on your site"); the script
 talks to these routes:
 
-- `POST /session` issues a session (a signed token naming conversation `widget-<id>`);
-  `GET|POST /session` with a token resumes it.
+- `POST /session` issues a session (a signed token naming conversation `widget-<id>`,
+  or `site-<website id>` for `{customer, customerExpires, customerSignature}` the shop
+  signed); `GET|POST /session` with a token resumes it.
 - `POST /message {token, text | payload}` passes the message through the handoff gate
   and answers with the bot's replies.
 - `GET /history?token=` is the conversation so far (for a page reload), agents' words
@@ -49,7 +50,17 @@ from bot.channels.widget_messages import (
     last_outbox_id,
     later_message,
 )
-from bot.channels.widget_session import Sessions, identity_secret, widget_secret
+from bot.channels.widget_session import (
+    MAX_CUSTOMER_SIGNATURE_SECONDS,
+    CustomerExpiryMissing,
+    CustomerExpiryTooFar,
+    CustomerNotSigned,
+    CustomerRefused,
+    CustomerSignatureExpired,
+    Sessions,
+    identity_secret,
+    widget_secret,
+)
 from bot.handoff import runtime
 from bot.handoff.gate import ConversationUnavailable, Gate
 
@@ -91,6 +102,20 @@ FOREIGN_ORIGIN = "This site may not use the chat"
 BAD_TOKEN = "Unknown or invalid session"
 NO_TOKEN = "A session token is required"
 BAD_CUSTOMER = "The customer's signature does not match"
+NO_CUSTOMER_EXPIRY = (
+    "The customer's signature needs customerExpires (unix seconds): sign the id with an expiry"
+)
+CUSTOMER_EXPIRED = "The customer's signature has expired; sign the id with a new expiry"
+CUSTOMER_TOO_FAR = (
+    f"The customer's signature may expire at most {MAX_CUSTOMER_SIGNATURE_SECONDS // 3600} "
+    "hours ahead"
+)
+CUSTOMER_REFUSALS: dict[type[CustomerRefused], str] = {
+    CustomerNotSigned: BAD_CUSTOMER,
+    CustomerExpiryMissing: NO_CUSTOMER_EXPIRY,
+    CustomerSignatureExpired: CUSTOMER_EXPIRED,
+    CustomerExpiryTooFar: CUSTOMER_TOO_FAR,
+}
 FLOODED = "Too many messages; wait a minute"
 BAD_AFTER = "`after` must be a message id"
 BAD_PAYLOAD = "A payload starts with /"
@@ -171,11 +196,13 @@ def _apology(status: int, error: str, name: str) -> HTTPResponse:
     )
 
 
-def demo_page(page: str, customer: str | None, signature: str | None) -> str:
+def demo_page(page: str, customer: str | None, expires: str | None, signature: str | None) -> str:
     """The demo shop page, as a shop's backend renders it for a signed-in customer."""
-    if not customer or not signature:
+    if not customer or not expires or not signature:
         return page
-    values = json.dumps({"customer": customer, "customerSignature": signature})
+    values = json.dumps(
+        {"customer": customer, "customerExpires": expires, "customerSignature": signature}
+    )
     # Inside <script type="application/json">: no "<" may survive (no </script> breakout).
     values = values.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return page.replace(CONFIG_BLOCK, CONFIG_BLOCK[:-1] + "{" + values[1:-1] + ",", 1)
@@ -278,10 +305,14 @@ class WidgetInput(InputChannel):
         customer = body.get("customer")
         if customer is None:
             token, _ = self.sessions.issue()
-        elif self.sessions.verifies(customer, body.get("customerSignature")):
-            token, _ = self.sessions.issue_for_customer(customer)
         else:
-            raise InboundError(403, BAD_CUSTOMER)
+            expires, signature = body.get("customerExpires"), body.get("customerSignature")
+            try:
+                self.sessions.check_customer(customer, expires, signature)
+            except CustomerRefused as refusal:
+                logger.info("widget: no session for a signed-in customer: %s", refusal)
+                raise InboundError(403, CUSTOMER_REFUSALS[type(refusal)]) from refusal
+            token, _ = self.sessions.issue_for_customer(customer)
         sender = self.sessions.sender(token)
         assert sender is not None
         state = handled_by(sender) if customer is not None else NEW_CONVERSATION
@@ -379,10 +410,12 @@ class WidgetInput(InputChannel):
         @widget.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
             """A demo shop page with the widget embedded (signed in as `customer`, given the
-            shop's `signature` of their id, as `make run` prints for Maya)."""
+            shop's `signature` of their id and `expires`, as `make run` prints for Maya)."""
             page = (STATIC / "demo.html").read_text(encoding="utf-8")
-            customer, signature = request.args.get("customer"), request.args.get("signature")
-            return response.html(demo_page(page, customer, signature), headers=PAGE_HEADERS)
+            customer, expires = request.args.get("customer"), request.args.get("expires")
+            signature = request.args.get("signature")
+            page = demo_page(page, customer, expires, signature)
+            return response.html(page, headers=PAGE_HEADERS)
 
         def asset(name: str) -> Handler:
             async def serve(request: Request) -> HTTPResponse:

@@ -6,11 +6,13 @@ on the server, a token survives restarts, and nobody reaches a conversation with
 its token: guessing an id is not enough, and signatures are compared in constant time.
 
 A shop whose customer is signed in on its site can tell the widget who they are:
-its backend signs the customer's website id with the identity secret it shares with
-Relay (`customer_signature`), the page passes both to the widget, and the session
-is then `site.<id>.<expiry>.<signature>`, naming conversation `site-<website id>`
-(bot/identity.py): the bot greets them by name and knows their orders. Such tokens
-expire, so a customer who signs out of the shop doesn't stay signed in to the chat.
+its backend signs the customer's website id and an expiry time with the identity
+secret it shares with Relay (`customer_signature`), the page passes all three to the
+widget, and the session is then `site.<id>.<expiry>.<signature>`, naming conversation
+`site-<website id>` (bot/identity.py): the bot greets them by name and knows their
+orders. The shop's signature expires (at most MAX_CUSTOMER_SIGNATURE_SECONDS ahead),
+so one copied from a page, a cache or a link stops working; the session it opens
+expires too, so a customer who signs out of the shop doesn't stay signed in to the chat.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{24}")
 CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:@+=-]{1,64}")
 CUSTOMER_TAG = "site"
 CUSTOMER_HOURS = 12
+# The furthest ahead a shop may set the expiry of its signature of a customer, and how
+# far Relay's clock may lag the shop's. A longer-lived signature is refused, so one
+# that leaks (page HTML, a browser cache, a link in a history) is soon worthless.
+MAX_CUSTOMER_SIGNATURE_SECONDS = 24 * 3600
+CLOCK_SKEW_SECONDS = 300
+# Unix seconds, as a shop sends them (a JSON number, or digits in a data- attribute).
+EXPIRY_PATTERN = re.compile(r"[0-9]{1,12}")
+# Between the id and the expiry in what the shop signs: never part of an id, so the
+# text is unambiguous and no id-only signature of the old scheme ever matches it.
+SIGNED_SEPARATOR = "|"
 MAX_TOKEN = 256
 
 
@@ -64,15 +76,54 @@ def widget_secret(data_dir: Path, configured: str | None = None) -> bytes:
 
 
 def identity_secret(data_dir: Path, configured: str | None = None) -> bytes:
-    """The key a shop's backend signs its customers' ids with (RELAY_WIDGET_IDENTITY_SECRET,
-    else one generated into `data_dir`, which the demo page uses)."""
+    """The key a shop's backend signs its customers' ids and expiries with
+    (RELAY_WIDGET_IDENTITY_SECRET, else one generated into `data_dir`, which the demo
+    page uses)."""
     value = configured or os.environ.get(IDENTITY_SECRET_ENV)
     return _configured_or_generated(value, data_dir / IDENTITY_SECRET_FILE)
 
 
-def customer_signature(secret: bytes, website_id: str) -> str:
-    """What a shop's backend computes for a signed-in customer: hex HMAC-SHA256 of their id."""
-    return hmac.new(secret, website_id.encode(), hashlib.sha256).hexdigest()
+def customer_signature(secret: bytes, website_id: str, expires: int) -> str:
+    """What a shop's backend computes for a signed-in customer: the hex HMAC-SHA256 of
+    `<website id>|<expires>`, `expires` in unix seconds (at most 24 hours ahead)."""
+    signed = f"{website_id}{SIGNED_SEPARATOR}{expires}"
+    return hmac.new(secret, signed.encode(), hashlib.sha256).hexdigest()
+
+
+class CustomerRefused(Exception):
+    """The shop's signature of a customer does not sign them in."""
+
+    def __init__(self, website_id: object) -> None:
+        super().__init__(website_id)
+        self.website_id = website_id
+
+    def __str__(self) -> str:
+        why = (self.__doc__ or type(self).__name__).rstrip(".")
+        return f"{why} (customer {self.website_id!r:.80})"  # cut: it is the caller's input
+
+
+class CustomerNotSigned(CustomerRefused):
+    """The signature is not the shop's signature of this customer and expiry."""
+
+
+class CustomerExpiryMissing(CustomerRefused):
+    """No expiry, or one that is not unix seconds: an id-only signature is not enough."""
+
+
+class CustomerSignatureExpired(CustomerRefused):
+    """The shop's signature of this customer has expired."""
+
+
+class CustomerExpiryTooFar(CustomerRefused):
+    """The shop's signature of this customer expires further ahead than Relay allows."""
+
+
+def _expiry(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and EXPIRY_PATTERN.fullmatch(value.strip()):
+        return int(value)
+    return None
 
 
 def _b64(raw: bytes) -> str:
@@ -91,7 +142,8 @@ class Sessions:
 
     Args:
         secret: The key sessions are signed with (Relay's own, never the shop's).
-        identity: The key the shop signs its customers' ids with; None turns that off.
+        identity: The key the shop signs its customers' ids and expiries with; None turns
+            that off.
         clock: Seconds since the epoch (injectable for tests).
     """
 
@@ -115,21 +167,36 @@ class Sessions:
         session_id = secrets.token_urlsafe(ID_BYTES)
         return f"{session_id}.{self._sign(session_id)}", SENDER_PREFIX + session_id
 
-    def verifies(self, website_id: object, signature: object) -> bool:
-        """Whether the shop signed `website_id` (constant time; False when not configured)."""
+    def check_customer(self, website_id: object, expires: object, signature: object) -> None:
+        """Raises CustomerRefused unless the shop signed `website_id` with `expires` (unix
+        seconds), and that lies ahead, by at most MAX_CUSTOMER_SIGNATURE_SECONDS.
+
+        The signature is compared in constant time, and checked before the expiry, so a
+        forged one is refused as forged whatever its expiry.
+        """
         if self._identity is None or not isinstance(website_id, str):
-            return False
+            raise CustomerNotSigned(website_id)
         if not isinstance(signature, str) or not CUSTOMER_ID.fullmatch(website_id):
-            return False
-        expected = customer_signature(self._identity, website_id)
-        return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
+            raise CustomerNotSigned(website_id)
+        expiry = _expiry(expires)
+        if expiry is None:
+            raise CustomerExpiryMissing(website_id)
+        expected = customer_signature(self._identity, website_id, expiry)
+        if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
+            raise CustomerNotSigned(website_id)
+        now = self._clock()
+        if expiry <= now:
+            raise CustomerSignatureExpired(website_id)
+        if expiry > now + MAX_CUSTOMER_SIGNATURE_SECONDS + CLOCK_SKEW_SECONDS:
+            raise CustomerExpiryTooFar(website_id)
 
     @property
     def identifies_customers(self) -> bool:
         return self._identity is not None
 
     def issue_for_customer(self, website_id: str) -> tuple[str, str]:
-        """A session of a customer the shop vouched for (check `verifies` first)."""
+        """A session of a customer the shop vouched for (`check_customer` first); it
+        expires CUSTOMER_HOURS from now."""
         if not CUSTOMER_ID.fullmatch(website_id):
             raise ValueError(f"{website_id!r} is not a customer id")
         expiry = int(self._clock() + CUSTOMER_HOURS * 3600)

@@ -29,6 +29,7 @@ from bot.tools.supervisor import Supervisor
 
 STARTUP_SECONDS = 180
 DEMO_CUSTOMER = "web-maya"  # Maya Patel's website id in the demo shop's data
+DEMO_HOURS = 12  # how long the signed-in demo link works; `make run` again for a new one
 
 
 def wait_until_up(url: str, processes: list[subprocess.Popen[bytes]], seconds: float) -> bool:
@@ -56,10 +57,15 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
-def signed_in_demo(data_dir: Path, website_id: str = DEMO_CUSTOMER) -> str:
-    """The demo page's query for a signed-in customer, signed as a shop's backend would."""
-    signature = customer_signature(identity_secret(data_dir), website_id)
-    return urllib.parse.urlencode({"customer": website_id, "signature": signature})
+def signed_in_demo(
+    data_dir: Path, website_id: str = DEMO_CUSTOMER, now: float | None = None
+) -> str:
+    """The demo page's query for a signed-in customer, signed as a shop's backend would,
+    valid for DEMO_HOURS from `now` (default: the current time)."""
+    expires = int(time.time() if now is None else now) + DEMO_HOURS * 3600
+    signature = customer_signature(identity_secret(data_dir), website_id, expires)
+    query = {"customer": website_id, "expires": expires, "signature": signature}
+    return urllib.parse.urlencode(query)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -98,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             "\nRelay is running.\n"
             f"  Chat on a demo shop:   {demo}\n"
             f"  ... signed in as Maya: {demo}?{signed_in_demo(settings.data_dir)}\n"
-            "    (the shop's backend signs a customer's id, as in the README's widget section)\n"
+            f"    (works for {DEMO_HOURS} hours: a shop's backend signs a customer's id with an\n"
+            "    expiry, as in the README's widget section)\n"
             f"  REST channel:          http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
             f"  Agent console:         http://localhost:{ports.rasa}/console/ "
             f"(agents in {settings.agents_file}; add one with `make agent`)\n"

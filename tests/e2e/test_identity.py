@@ -7,6 +7,8 @@ is an attack that worked before identity was bound to the channel that proved it
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from typing import Any
@@ -98,22 +100,46 @@ def test_a_rest_caller_is_a_visitor_whatever_its_sender_looks_like(relay: Relay)
     assert "order" in answer  # a visitor proves the account with an order first
 
 
+def signed_in(website_id: str, expires: int, secret: str = IDENTITY_SECRET) -> dict[str, Any]:
+    """What the widget posts for a customer the shop's backend signed in."""
+    signature = customer_signature(secret.encode(), website_id, expires)
+    return {"customer": website_id, "customerExpires": expires, "customerSignature": signature}
+
+
 def test_a_signed_in_shop_customer_is_known_on_the_widget(relay: Relay) -> None:
-    signature = customer_signature(IDENTITY_SECRET.encode(), "web-maya")
-    status, session = widget_session(
-        relay, {"customer": "web-maya", "customerSignature": signature}
-    )
+    status, session = widget_session(relay, signed_in("web-maya", int(time.time()) + 3600))
     assert status == 200, session
     assert "Welcome back, Maya" in widget_say(relay, session["token"], "hello")
 
 
-@pytest.mark.parametrize(
-    "signature",
-    ["0" * 64, customer_signature(b"another shop's secret", "web-maya"), "", None],
-)
+@pytest.mark.parametrize("signature", ["0" * 64, "", None])
 def test_a_forged_customer_signature_gets_no_session(relay: Relay, signature: Any) -> None:
-    status, body = widget_session(relay, {"customer": "web-maya", "customerSignature": signature})
-    assert status == 403 and "token" not in body
+    body = {**signed_in("web-maya", int(time.time()) + 3600), "customerSignature": signature}
+    status, answer = widget_session(relay, body)
+    assert status == 403 and "token" not in answer
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        lambda now: signed_in("web-maya", now + 3600, secret="another shop's secret"),
+        lambda now: signed_in("web-maya", now - 60),  # seen on a page yesterday
+        lambda now: signed_in("web-maya", now + 30 * 24 * 3600),  # good for a month
+        lambda now: {**signed_in("web-maya", now - 60), "customerExpires": now + 3600},
+        lambda now: {  # the id alone, as shops signed before signatures expired
+            "customer": "web-maya",
+            "customerSignature": hmac.new(
+                IDENTITY_SECRET.encode(), b"web-maya", hashlib.sha256
+            ).hexdigest(),
+        },
+    ],
+    ids=["another secret", "expired", "too far ahead", "expiry moved", "id only"],
+)
+def test_a_customer_signature_that_leaked_or_never_expires_gets_no_session(
+    relay: Relay, forged: Any
+) -> None:
+    status, answer = widget_session(relay, forged(int(time.time())))
+    assert status == 403 and "token" not in answer and "signature" in answer["error"]
 
 
 def test_an_anonymous_widget_session_is_nobody(relay: Relay) -> None:

@@ -13,6 +13,7 @@ list the widget). Screenshots: docs/widget_desktop.png and docs/widget_phone.png
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.channels.widget import ASSETS, PAGE_HEADERS, STATIC
+from bot.channels.widget import ASSETS, CUSTOMER_EXPIRED, PAGE_HEADERS, STATIC, demo_page
 from bot.settings import ROOT
 from tests.conftest import FIXED_NOW
 from tests.e2e.browser import browser  # noqa: F401 (fixture)
@@ -56,6 +57,15 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
+SIGNED_IN_PAGE = """\
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Signed in</title></head>
+<body><h1>Hello, Maya</h1>
+<script src="/webhooks/widget/widget.js" data-customer="web-maya"
+        data-customer-expires="1800003600" data-customer-signature="{signature}" defer></script>
+</body></html>
+"""
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> hello?'
 
 
@@ -369,4 +379,63 @@ def test_what_the_bot_sends_is_rendered_safely(browser: Any) -> None:  # noqa: F
     expect(page.locator(".msg-agent")).to_have_text("<script>window.__xss=4</script>")
     assert page.evaluate("window.__xss") is None
     assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("configured", ["config block", "data- attributes"])
+def test_the_widget_passes_the_shops_signed_customer_to_relay(
+    browser: Any,  # noqa: F811
+    configured: str,
+) -> None:
+    """The script alone, against canned answers (no Rasa): the customer, the expiry and the
+    signature the shop's page gives it reach POST /session as they are; when Relay refuses
+    them (an expired signature, say) the widget chats anonymously and says why."""
+    signature = "ab" * 32
+    sessions: list[dict[str, Any]] = []
+
+    def relay_test(route: Any) -> None:
+        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        if name == "demo":
+            page = (STATIC / "demo.html").read_text(encoding="utf-8")
+            if configured == "config block":
+                page = demo_page(page, "web-maya", "1800003600", signature)
+            else:
+                page = SIGNED_IN_PAGE.format(signature=signature)
+            route.fulfill(body=page, content_type="text/html", headers=PAGE_HEADERS)
+        elif name in ASSETS:
+            route.fulfill(body=(STATIC / name).read_bytes(), content_type=ASSETS[name])
+        elif name == "session":
+            sessions.append(json.loads(route.request.post_data or "{}"))
+            if len(sessions) == 1:
+                route.fulfill(status=403, json={"error": CUSTOMER_EXPIRED})
+            else:
+                route.fulfill(
+                    json={"token": "t.x", "resumed": False, "state": "bot", "agent": None}
+                )
+        elif name == "updates":
+            route.fulfill(json={"messages": [], "after": 0, "state": "bot", "agent": None})
+        else:
+            route.fulfill(status=404)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems = watched(page)
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.route("http://relay.test/**", relay_test)
+    page.goto("http://relay.test/webhooks/widget/demo")
+    page.get_by_role("button", name="Open chat").click()
+    expect(page.get_by_label("Your message")).to_be_visible()
+    page.wait_for_function("() => localStorage.length > 0")
+    assert sessions == [
+        {
+            "customer": "web-maya",
+            "customerExpires": "1800003600",
+            "customerSignature": signature,
+        },
+        {},
+    ]
+    assert any(CUSTOMER_EXPIRED in warning for warning in warnings), warnings
+    # Chromium reports the refused POST /session itself; nothing else went wrong.
+    assert [problem for problem in problems if "status of 403" not in problem] == []
     context.close()

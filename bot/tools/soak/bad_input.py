@@ -190,7 +190,13 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput(
         "widget: customer with a wrong signature",
         WIDGET_SESSION,
-        _json({"customer": "web-maya", "customerSignature": "00" * 32}),
+        _json(
+            {
+                "customer": "web-maya",
+                "customerExpires": 1_800_000_000,
+                "customerSignature": "00" * 32,
+            }
+        ),
         frozenset({403}),
         auth=NOBODY,
     ),

@@ -8,8 +8,11 @@ real ticket store on a temporary SQLite file.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,15 +31,28 @@ from sanic import Sanic
 from bot.channels.inbound import MAX_BODY, MAX_TEXT
 from bot.channels.replies import domain_text
 from bot.channels.widget import (
+    BAD_CUSTOMER,
+    CUSTOMER_EXPIRED,
+    CUSTOMER_TOO_FAR,
+    NO_CUSTOMER_EXPIRY,
     STATIC,
     WidgetCollector,
     WidgetInput,
     WidgetOutbox,
+    demo_page,
     origin_allowed,
     parse_origins,
 )
 from bot.channels.widget_messages import MAX_HISTORY, bot_message, handled_by, history
-from bot.channels.widget_session import SECRET_ENV, SECRET_FILE, Sessions, widget_secret
+from bot.channels.widget_session import (
+    IDENTITY_SECRET_ENV,
+    MAX_CUSTOMER_SIGNATURE_SECONDS,
+    SECRET_ENV,
+    SECRET_FILE,
+    Sessions,
+    customer_signature,
+    widget_secret,
+)
 from bot.handoff import runtime
 from bot.handoff.agents import add_agent
 from bot.handoff.context import AGENT_KEY
@@ -50,6 +66,7 @@ SHOP = "https://shop.example.com"
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 CSAT = [{"title": str(n), "payload": f'/inform{{"csat_score": "{n}"}}'} for n in range(1, 6)]
 ALICE = {"username": "alice", "name": "Alice Moreau"}
+IDENTITY = "the-shops-identity-secret-for-widget-tests"
 
 
 def run(coroutine: Any) -> Any:
@@ -333,6 +350,91 @@ def test_resuming_a_forged_session_is_refused(app: Sanic, store: TicketStore) ->
     )
     assert (posted.status_code, got.status_code, missing.status_code) == (403, 403, 401)
     assert "token" not in posted.json()
+
+
+@pytest.fixture
+def shop_identity(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """The secret the shop's backend signs its customers with, as Relay reads it."""
+    monkeypatch.setenv(IDENTITY_SECRET_ENV, IDENTITY)
+    return IDENTITY.encode()
+
+
+def signed_in(secret: bytes, expires: int, website_id: str = "web-maya") -> dict[str, Any]:
+    """What the widget posts for a customer the shop signed in (expiry as a data- attribute)."""
+    signature = customer_signature(secret, website_id, expires)
+    return {"customer": website_id, "customerExpires": str(expires), "customerSignature": signature}
+
+
+def test_a_customer_the_shop_signed_gets_their_own_conversation(
+    app: Sanic, channel: WidgetInput, store: TicketStore, shop_identity: bytes
+) -> None:
+    body = signed_in(shop_identity, int(time.time()) + 3600)
+    as_number = {**body, "customerExpires": int(body["customerExpires"])}
+    for posted in (body, as_number):
+        answer = one(app, "POST", "/session", json=posted)
+        assert answer.status_code == 200, answer.text
+        assert channel.sessions.sender(answer.json()["token"]) == "site-web-maya"
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda body, now: {**body, "customerSignature": "00" * 32}, BAD_CUSTOMER),
+        (lambda body, now: {**body, "customerExpires": str(now + 7200)}, BAD_CUSTOMER),
+        (lambda body, now: {**body, "customer": "web-tom"}, BAD_CUSTOMER),
+        (lambda body, now: signed_in(b"another shop's secret", now + 3600), BAD_CUSTOMER),
+        (lambda body, now: signed_in(IDENTITY.encode(), now - 60), CUSTOMER_EXPIRED),
+        (
+            lambda body, now: signed_in(
+                IDENTITY.encode(), now + MAX_CUSTOMER_SIGNATURE_SECONDS + 3600
+            ),
+            CUSTOMER_TOO_FAR,
+        ),
+        (
+            lambda body, now: {k: v for k, v in body.items() if k != "customerExpires"},
+            NO_CUSTOMER_EXPIRY,
+        ),
+    ],
+    ids=[
+        "forged",
+        "tampered expiry",
+        "another customer",
+        "another secret",
+        "expired",
+        "too far",
+        "no expiry",
+    ],
+)
+def test_a_customer_signature_that_does_not_hold_gets_a_403_that_says_why(
+    app: Sanic, store: TicketStore, shop_identity: bytes, change: Any, error: str
+) -> None:
+    now = int(time.time())
+    answer = one(app, "POST", "/session", json=change(signed_in(shop_identity, now + 3600), now))
+    assert answer.status_code == 403
+    assert answer.json() == {"error": error}
+
+
+def test_a_signature_of_the_id_alone_no_longer_signs_a_customer_in(
+    app: Sanic, store: TicketStore, shop_identity: bytes
+) -> None:
+    old = hmac.new(shop_identity, b"web-maya", hashlib.sha256).hexdigest()
+    bare, dated = call(
+        app,
+        ("POST", "/session", {"json": {"customer": "web-maya", "customerSignature": old}}),
+        (
+            "POST",
+            "/session",
+            {
+                "json": {
+                    "customer": "web-maya",
+                    "customerExpires": int(time.time()) + 3600,
+                    "customerSignature": old,
+                }
+            },
+        ),
+    )
+    assert (bare.status_code, bare.json()["error"]) == (403, NO_CUSTOMER_EXPIRY)
+    assert (dated.status_code, dated.json()["error"]) == (403, BAD_CUSTOMER)
 
 
 # POST /message
@@ -801,7 +903,24 @@ def test_the_demo_page_embeds_the_widget_under_a_strict_csp(app: Sanic) -> None:
     block = page.split('id="relay-widget-config">')[1].split("</script>")[0]
     config = json.loads(block)
     assert config["title"] == "Northpeak help" and config["colour"] == "#1f6f5c"
+    assert "customer" not in config
     assert "style=" not in page  # inline styles would break the CSP too
+
+
+def test_the_demo_page_signed_in_carries_the_customer_and_the_expiry(app: Sanic) -> None:
+    query = {"customer": "web-maya", "expires": "1800003600", "signature": "ab" * 32}
+    page = one(app, "GET", "/demo", params=query).text
+    config = json.loads(page.split('id="relay-widget-config">')[1].split("</script>")[0])
+    assert config["customer"] == "web-maya" and config["customerExpires"] == "1800003600"
+    assert config["customerSignature"] == "ab" * 32 and config["title"] == "Northpeak help"
+
+
+def test_the_demo_page_signs_in_nobody_without_all_three() -> None:
+    page = (STATIC / "demo.html").read_text(encoding="utf-8")
+    assert demo_page(page, "web-maya", None, "ab" * 32) == page
+    assert demo_page(page, "web-maya", "1800003600", "") == page
+    hostile = demo_page(page, "</script><script>alert(1)</script>", "1", "x")
+    assert hostile.count("</script>") == page.count("</script>")
 
 
 def test_the_script_never_renders_text_as_html() -> None:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.channels.widget_session import (
+    CLOCK_SKEW_SECONDS,
     CUSTOMER_HOURS,
     IDENTITY_SECRET_ENV,
     IDENTITY_SECRET_FILE,
+    MAX_CUSTOMER_SIGNATURE_SECONDS,
+    CustomerExpiryMissing,
+    CustomerExpiryTooFar,
+    CustomerNotSigned,
+    CustomerRefused,
+    CustomerSignatureExpired,
     Sessions,
     customer_signature,
     identity_secret,
@@ -21,6 +31,13 @@ from tests.support.clock import SecondsClock
 
 SECRET = b"relay-widget-session-secret-for-tests"
 SHOP = b"the-shops-identity-secret-for-tests"
+NOW = 1_800_000_000  # SecondsClock's start
+SOON = NOW + 3600  # an expiry a shop would sign: an hour ahead
+
+
+def id_only_signature(secret: bytes, website_id: str) -> str:
+    """What shops signed before signatures expired: the id alone."""
+    return hmac.new(secret, website_id.encode(), hashlib.sha256).hexdigest()
 
 
 @pytest.fixture
@@ -39,32 +56,103 @@ def test_an_anonymous_session_names_a_widget_conversation(sessions: Sessions) ->
 
 
 def test_a_customer_the_shop_signed_is_their_site_conversation(sessions: Sessions) -> None:
-    signature = customer_signature(SHOP, "web-maya")
-    assert sessions.verifies("web-maya", signature)
-    assert sessions.verifies("web-maya", signature.upper())
+    signature = customer_signature(SHOP, "web-maya", SOON)
+    sessions.check_customer("web-maya", SOON, signature)
+    sessions.check_customer("web-maya", str(SOON), signature.upper())  # as a data- attribute
     token, sender = sessions.issue_for_customer("web-maya")
     assert sender == "site-web-maya" and sessions.sender(token) == "site-web-maya"
+
+
+def test_the_shop_signs_the_id_and_the_expiry() -> None:
+    signed = b"web-maya|" + str(SOON).encode()
+    expected = hmac.new(SHOP, signed, hashlib.sha256).hexdigest()
+    assert customer_signature(SHOP, "web-maya", SOON) == expected
 
 
 @pytest.mark.parametrize(
     ("customer", "signature"),
     [
-        ("web-maya", customer_signature(b"another secret", "web-maya")),
-        ("web-maya", customer_signature(SHOP, "web-tom")),
+        ("web-maya", customer_signature(b"another secret", "web-maya", SOON)),
+        ("web-maya", customer_signature(SHOP, "web-tom", SOON)),
         ("web-maya", ""),
         ("web-maya", None),
-        ("web maya", customer_signature(SHOP, "web maya")),  # not an id
-        (7, customer_signature(SHOP, "7")),
+        ("web maya", customer_signature(SHOP, "web maya", SOON)),  # not an id
+        (7, customer_signature(SHOP, "7", SOON)),
     ],
 )
 def test_a_customer_signature_must_be_the_shops(sessions: Sessions, customer, signature) -> None:
-    assert not sessions.verifies(customer, signature)
+    with pytest.raises(CustomerNotSigned):
+        sessions.check_customer(customer, SOON, signature)
+
+
+def test_a_signature_is_good_until_it_expires(sessions: Sessions, clock: SecondsClock) -> None:
+    signature = customer_signature(SHOP, "web-maya", SOON)
+    clock.now = SOON - 1
+    sessions.check_customer("web-maya", SOON, signature)
+    clock.now = SOON
+    with pytest.raises(CustomerSignatureExpired):
+        sessions.check_customer("web-maya", SOON, signature)
+
+
+def test_an_expired_signature_is_refused(sessions: Sessions) -> None:
+    yesterday = NOW - 24 * 3600
+    with pytest.raises(CustomerSignatureExpired):
+        sessions.check_customer(
+            "web-maya", yesterday, customer_signature(SHOP, "web-maya", yesterday)
+        )
+
+
+def test_a_signature_may_expire_at_most_a_day_ahead(sessions: Sessions) -> None:
+    furthest = NOW + MAX_CUSTOMER_SIGNATURE_SECONDS + CLOCK_SKEW_SECONDS
+    sessions.check_customer("web-maya", furthest, customer_signature(SHOP, "web-maya", furthest))
+    for too_far in (furthest + 1, NOW + 30 * 24 * 3600, 10**12 - 1):
+        with pytest.raises(CustomerExpiryTooFar):
+            sessions.check_customer(
+                "web-maya", too_far, customer_signature(SHOP, "web-maya", too_far)
+            )
+
+
+def test_a_tampered_expiry_is_refused(sessions: Sessions, clock: SecondsClock) -> None:
+    signature = customer_signature(SHOP, "web-maya", SOON)
+    clock.now = SOON + 60  # the signature expired a minute ago: moving its expiry won't help
+    for moved in (SOON + 3600, f"{SOON + 3600}", SOON - 1):
+        with pytest.raises(CustomerNotSigned):
+            sessions.check_customer("web-maya", moved, signature)
+
+
+def test_an_id_only_signature_is_refused(sessions: Sessions) -> None:
+    old = id_only_signature(SHOP, "web-maya")
+    with pytest.raises(CustomerExpiryMissing):
+        sessions.check_customer("web-maya", None, old)
+    with pytest.raises(CustomerNotSigned):
+        sessions.check_customer("web-maya", SOON, old)
+    # Nor is an id-only signature of an id that ends like an expiry.
+    lookalike = id_only_signature(SHOP, f"web-maya.{SOON}")
+    for expires in (SOON, f"{SOON}"):
+        with pytest.raises(CustomerNotSigned):
+            sessions.check_customer("web-maya", expires, lookalike)
+
+
+@pytest.mark.parametrize(
+    "expires", [None, "", " ", "soon", "-3600", "1.8e9", str(SOON) + ".0", 1.8e9, True, [SOON]]
+)
+def test_an_expiry_is_unix_seconds(sessions: Sessions, expires: Any) -> None:
+    with pytest.raises(CustomerExpiryMissing):
+        sessions.check_customer("web-maya", expires, customer_signature(SHOP, "web-maya", SOON))
+
+
+def test_a_refusal_says_why_and_whom() -> None:
+    refusal = CustomerSignatureExpired("web-maya")
+    assert isinstance(refusal, CustomerRefused)
+    assert str(refusal) == "The shop's signature of this customer has expired (customer 'web-maya')"
+    assert len(str(CustomerNotSigned("x" * 10_000))) < 200
 
 
 def test_without_the_shops_secret_nobody_is_signed_in(clock: SecondsClock) -> None:
     plain = Sessions(SECRET, identity=None, clock=clock)
     assert not plain.identifies_customers
-    assert not plain.verifies("web-maya", customer_signature(SHOP, "web-maya"))
+    with pytest.raises(CustomerNotSigned):
+        plain.check_customer("web-maya", SOON, customer_signature(SHOP, "web-maya", SOON))
 
 
 def test_a_customer_session_expires(sessions: Sessions, clock: SecondsClock) -> None:

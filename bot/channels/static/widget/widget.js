@@ -7,7 +7,9 @@
  *   3. window.RelayWidget = {title: "..."} set before this script runs (an inline script:
  *      pages with a strict Content-Security-Policy use 1 or 2 instead)
  * Keys: server (Relay's URL; default where this script came from), title, subtitle,
- * colour (#rgb or #rrggbb), greeting (shown first, never sent).
+ * colour (#rgb or #rrggbb), greeting (shown first, never sent), and for a customer signed
+ * in on the shop: customer (their website id), customerExpires (unix seconds) and
+ * customerSignature (the shop's backend's HMAC of both; see the README).
  *
  * Everything customers, agents and the bot write is put on the page as text
  * (textContent), never as HTML; links and images are limited to http(s) (and data:
@@ -49,7 +51,7 @@
       }
     }
     if (script && script.dataset) {
-      ["server", "title", "subtitle", "colour", "color", "greeting", "customer", "customerSignature"].forEach(function (key) {
+      ["server", "title", "subtitle", "colour", "color", "greeting", "customer", "customerExpires", "customerSignature"].forEach(function (key) {
         if (script.dataset[key] !== undefined) { config[key] = script.dataset[key]; }
       });
     }
@@ -405,12 +407,16 @@
     this.connecting = resume.then(function () {
       if (self.token) { return; }
       var signedIn = self.customer
-        ? {customer: self.customer, customerSignature: String(self.config.customerSignature || "")}
+        ? {
+            customer: self.customer,
+            customerExpires: String(self.config.customerExpires || ""),
+            customerSignature: String(self.config.customerSignature || "")
+          }
         : {};
       return self.api("POST", "/session", signedIn).catch(function (error) {
         if (error.status !== 403 || !self.customer) { throw error; }
-        // The shop's signature of its customer did not check out: chat anonymously.
-        console.warn("Relay widget: customerSignature does not match customer; chatting anonymously");
+        // The shop's signature of its customer did not check out (wrong, or expired): chat anonymously.
+        console.warn("Relay widget: " + error.message + "; chatting anonymously");
         self.customer = null;
         return self.api("POST", "/session", {});
       }).then(function (session) {
