@@ -76,12 +76,21 @@ def json_object(raw: bytes | None, limit: int = MAX_BODY) -> dict[str, Any]:
     return body
 
 
+def credential(value: object) -> str | None:
+    """A presented token or secret, or None when it cannot be one: missing, not a string, or
+    not ASCII. (Sanic's server hands on header bytes that are not UTF-8 as lone surrogates,
+    which cannot even be encoded; every credential Relay issues or accepts is ASCII.)"""
+    return value if isinstance(value, str) and value.isascii() else None
+
+
 def same_secret(given: str | None, expected: str) -> bool:
-    """Constant-time comparison of a presented secret with the configured one."""
-    return hmac.compare_digest((given or "").encode(), expected.encode())
+    """Constant-time comparison of a presented secret with the configured one; a missing or
+    non-ASCII one (see `credential`) never matches."""
+    presented = credential(given)
+    return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
 
 def bearer(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header."""
-    scheme, _, token = (authorization or "").partition(" ")
+    """The token of an `Authorization: Bearer <token>` header; None without a usable one."""
+    scheme, _, token = (credential(authorization) or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -29,7 +29,6 @@ as usual and `GET /webhooks/relay_telegram/` answers 503.
 from __future__ import annotations
 
 import functools
-import hmac
 import json
 import logging
 import re
@@ -46,7 +45,7 @@ from telegram import Update, User
 from telegram.constants import ChatAction
 
 from bot import identity
-from bot.channels.inbound import CLIENT_KEY, MAX_TEXT, clean_text
+from bot.channels.inbound import CLIENT_KEY, MAX_TEXT, clean_text, same_secret
 from bot.channels.replies import domain_text
 from bot.channels.telegram_inbox import Inbox
 from bot.channels.telegram_output import (
@@ -113,7 +112,7 @@ class TelegramInput(InputChannel):
         retries: Retries | None = None,
     ) -> None:
         self.enabled = client is not None
-        self._secret = webhook_secret.encode()
+        self._secret = webhook_secret
         self.client = client
         self._unsupported = domain_text(UNSUPPORTED) if self.enabled else ""
         self._inbox = inbox
@@ -170,8 +169,7 @@ class TelegramInput(InputChannel):
         @telegram.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             """Records an update from Telegram, then handles it in the background."""
-            given = (request.headers.get(SECRET_HEADER) or "").encode()
-            if not hmac.compare_digest(given, self._secret):
+            if not same_secret(request.headers.get(SECRET_HEADER), self._secret):
                 return response.json({"error": "forbidden"}, 403)
             if (request.content_type or "").split(";")[0].strip() != "application/json":
                 return response.json({"error": "send application/json"}, 415)

@@ -144,6 +144,10 @@ def check_new_password(password: str) -> None:
         raise AgentsError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise AgentsError(f"a password has at most {MAX_PASSWORD} characters")
+    try:
+        password.encode()
+    except UnicodeEncodeError:  # a lone surrogate, from JSON's \ud800: nobody could type it
+        raise AgentsError("a password must be text that can be typed") from None
 
 
 def add_agent(

@@ -26,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.inbound import bearer, clean_text, credential
 from bot.handoff import runtime
 from bot.handoff.agents import (
     ROLES,
@@ -79,11 +80,12 @@ def ok(body: dict[str, Any]) -> HTTPResponse:
 
 
 def _token(request: Request) -> tuple[str | None, bool]:
-    """The session token, and whether it came from the cookie."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return header.removeprefix("Bearer ").strip(), False
-    return request.cookies.get(COOKIE), True
+    """The session token, and whether it came from the cookie (None for a missing or
+    non-ASCII one, which no session has: bot/channels/inbound.py)."""
+    token = bearer(request.headers.get("Authorization"))
+    if token is not None:
+        return token, False
+    return credential(request.cookies.get(COOKIE)), True
 
 
 def _client(request: Request) -> str:
@@ -180,13 +182,18 @@ def present(ticket: dict[str, Any], agents: dict[str, Agent] | None = None) -> d
 
 
 def _text(request: Request, key: str = "text") -> str:
+    """Free text from the body, cleaned like a customer's (no surrogates or control
+    characters: bot/channels/inbound.py); 400 when none is left, 413 when too long."""
     body = request.json if isinstance(request.json, dict) else {}
     value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise TicketError(400, f"`{key}` must be a non-empty string")
-    if len(value) > MAX_TEXT:
+    if isinstance(value, str) and len(value) > MAX_TEXT * 2:  # before cleaning a huge one
         raise TicketError(413, f"`{key}` is longer than {MAX_TEXT} characters")
-    return value.strip()
+    text = clean_text(value) if isinstance(value, str) else ""
+    if not text:
+        raise TicketError(400, f"`{key}` must be a non-empty string")
+    if len(text) > MAX_TEXT:
+        raise TicketError(413, f"`{key}` is longer than {MAX_TEXT} characters")
+    return text
 
 
 class Console:
@@ -361,7 +368,7 @@ class ConsoleChannel(InputChannel):
             """Adds an agent or resets one (a new password ends their sessions)."""
             body = request.json if isinstance(request.json, dict) else {}
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
-            name = str(body.get("name") or username).strip()[:120]
+            name = clean_text(str(body.get("name") or username))[:120]
             role = body.get("role")
             if role is not None and role not in ROLES:
                 return error(400, f"`role` is one of {list(ROLES)}")
@@ -420,8 +427,10 @@ class ConsoleChannel(InputChannel):
         @console.route(f"{api}/tickets/<ticket_id:int>/note", methods=["POST"])
         @signed_in
         async def note(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            ticket = runtime.store().note(ticket_id, agent.username, _text(request))
-            return ok({"ticket": present(ticket)})
+            text = _text(request)
+            if not may_open(runtime.store().get(ticket_id), agent):
+                return error(403, NOT_YOURS)
+            return ok({"ticket": present(runtime.store().note(ticket_id, agent.username, text))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/transfer", methods=["POST"])
         @signed_in

@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.inbound import credential
 from bot.handoff.agents import Agent, check_password, hash_password
 from bot.handoff.models import ConsoleSession
 from bot.secret_files import generated_secret
@@ -104,7 +105,8 @@ class Sessions:
 
     def agent(self, token: str | None, agents: dict[str, Agent]) -> Agent | None:
         """The signed-in agent of `token`; None for a missing, unknown, expired or revoked
-        one, or one issued before the agent's password was reset."""
+        one (or not ASCII: no token is), or one issued before the agent's password was reset."""
+        token = credential(token)
         if not token or len(token) > MAX_TOKEN:
             return None
         with self._transaction() as session:
@@ -117,6 +119,7 @@ class Sessions:
             return agent
 
     def revoke(self, token: str | None) -> None:
+        token = credential(token)
         if token:
             with self._transaction() as session:
                 session.query(ConsoleSession).filter(
@@ -149,6 +152,9 @@ class Devices:
 
     def knows(self, cookie: str | None, username: str) -> bool:
         """Whether this browser signed in as `username` before (and the cookie is genuine)."""
+        cookie = credential(cookie)
+        if credential(username) is None:  # usernames are ASCII; this one can't be compared
+            return False
         parts = (cookie or "").split(".")
         if len(parts) != 3 or len(cookie or "") > MAX_TOKEN:
             return False

@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 PRIORITY_LABELS = {1: "urgent", 2: "high", 3: "normal"}
 CLOSED_STATUSES = ("resolved", "returned_to_bot")
 MAX_TEXT = 4000
+# Ticket ids are the database's 64-bit integers; a larger one names no ticket (and SQLite
+# would raise OverflowError on it).
+MAX_ID = 2**63 - 1
+OWNERSHIP_EVENTS = ("claimed", "transferred")
 
 
 class TicketError(Exception):
@@ -108,6 +112,8 @@ class TicketStore:
             session.execute(text("SELECT 1"))
 
     def _ticket(self, session: Session, ticket_id: int) -> Ticket:
+        if not 0 < ticket_id <= MAX_ID:  # not echoed: it may have thousands of digits
+            raise TicketError(404, "No such ticket")
         row = session.get(Ticket, ticket_id)
         if row is None:
             raise TicketError(404, f"No ticket {ticket_id}")
@@ -369,10 +375,16 @@ class TicketStore:
             return self._detail(session, row)
 
     def held_by(self, ticket: dict[str, Any], agent: str) -> bool:
-        """Whether `agent` has, or ever had, the ticket (what an agent may open)."""
+        """Whether `agent` has, or ever had, the ticket (what an agent may open): they are its
+        assignee, claimed it, or transferred it or had it transferred to them. Other history
+        (a note, say) is no ownership, or a note would open a colleague's case."""
         if ticket["assignee"] == agent:
             return True
-        return any(entry["agent"] == agent for entry in ticket.get("history") or [])
+        return any(
+            entry["event"] in OWNERSHIP_EVENTS
+            and (entry["agent"] == agent or entry["detail"] == f"to {agent}")
+            for entry in ticket.get("history") or []
+        )
 
     def _own(self, session: Session, ticket_id: int, agent: str) -> Ticket:
         row = self._ticket(session, ticket_id)

@@ -19,6 +19,7 @@ from bot.channels.inbound import (
     InboundError,
     bearer,
     clean_text,
+    credential,
     json_object,
     message_text,
     same_secret,
@@ -90,6 +91,26 @@ def test_secrets_and_bearer_tokens():
     assert not same_secret(None, "abc") and not same_secret("", "abc")
     assert bearer("Bearer tok en") == "tok en" and bearer("bearer t") == "t"
     assert bearer("Basic dXNlcg==") is None and bearer(None) is None and bearer("Bearer ") is None
+
+
+# How Sanic's server hands on header bytes that are not UTF-8 (\xff\xfe): as lone surrogates.
+UNDECODABLE = "\udcff\udcfe"
+
+
+@pytest.mark.parametrize("given", [UNDECODABLE, "caf\u00e9", "\ud800", 42, None])
+def test_a_credential_that_is_not_ascii_text_is_none(given: object) -> None:
+    assert credential(given) is None
+
+
+def test_a_credential_is_kept_as_it_is() -> None:
+    assert credential("tok-en_1.2~") == "tok-en_1.2~"
+
+
+def test_an_undecodable_secret_or_bearer_token_never_matches_nor_raises() -> None:
+    assert not same_secret(UNDECODABLE, "abc")
+    assert not same_secret(bearer("Bearer " + UNDECODABLE), "abc")
+    assert bearer("Bearer " + UNDECODABLE) is None
+    assert bearer("Bearer \u00ff\u00fe") is None  # the same bytes, decoded as Latin-1
 
 
 @given(st.text())

@@ -30,6 +30,7 @@ from bot.channels.rest import (
 from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
 from tests.support.asgi import serving
+from tests.support.http1 import status_of
 from tests.support.rasa import Recorder, StandInAgent
 from tests.support.tickets import open_ticket
 
@@ -192,6 +193,17 @@ def test_with_a_token_every_route_needs_it(store: TicketStore, headers: dict[str
     assert (answer.status_code, answer.json()) == (401, {"error": UNAUTHORIZED})
     outbox = call(app, "GET", "/messages", params={"sender": "alice"}, headers=headers)
     assert outbox.status_code == 401
+    assert handler.received == []
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe", TOKEN.encode() + b"\xff"])
+def test_an_undecodable_token_is_refused_not_a_crash(store: TicketStore, token: bytes) -> None:
+    handler = Recorder()
+    app = rest_app(handler, RelayRestInput(token=TOKEN))
+    headers = b"Authorization: Bearer " + token + b"\r\nContent-Type: application/json\r\n"
+    body = b'{"sender": "alice", "message": "hi"}'
+    assert status_of(app, "POST", "/webhooks/rest/webhook", headers, body) == 401
+    assert status_of(app, "GET", "/webhooks/rest/messages?sender=alice", headers) == 401
     assert handler.received == []
 
 

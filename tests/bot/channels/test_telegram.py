@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -27,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 from sqlalchemy.exc import OperationalError
 
+from bot.channels import inbound
 from bot.channels import telegram as channel_module
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.replies import MissingResponse
@@ -64,6 +66,7 @@ from tests.e2e.telegram_api import (
     message_update,
 )
 from tests.support.asgi import serving
+from tests.support.http1 import status_of
 from tests.support.rasa import StandInAgent
 from tests.support.sqlite import impatient_engine, locked
 from tests.support.telegram_inbox import handled, inbox_at
@@ -328,9 +331,19 @@ def test_the_secret_is_compared_in_constant_time(
         compared.append((given, expected))
         return compare(given, expected)
 
-    monkeypatch.setattr(channel_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(inbound.hmac, "compare_digest", spy)
     deliver(channel(api), message_update("hi"))
     assert compared == [(SECRET.encode(), SECRET.encode())]
+
+
+@pytest.mark.parametrize("secret", [b"\xff\xfe", SECRET.encode() + b"\xff"])
+def test_an_undecodable_secret_is_refused_not_a_crash(api: TelegramApi, secret: bytes) -> None:
+    telegram = channel(api)
+    handler = Handler()
+    headers = SECRET_HEADER.encode() + b": " + secret + b"\r\nContent-Type: application/json\r\n"
+    body = json.dumps(message_update("hi")).encode()
+    assert status_of(app_for(telegram, handler), "POST", URL, headers, body) == 403
+    assert handler.received == [] and api.calls == []
 
 
 def test_only_json_is_accepted(api: TelegramApi) -> None:

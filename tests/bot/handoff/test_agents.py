@@ -137,6 +137,14 @@ def test_add_agent_needs_a_password_of_ten_characters(tmp_path):
     assert add_agent(path, "alice", "Alice", "1234567890").username == "alice"
 
 
+def test_a_password_nobody_could_type_is_refused(tmp_path):
+    path = tmp_path / "agents.yml"
+    with pytest.raises(AgentsError, match="typed"):
+        add_agent(path, "alice", "Alice", "long-enough-\ud800")  # a lone surrogate, from JSON
+    assert not path.exists()
+    assert add_agent(path, "alice", "Alice", "mot-de-passe-été").username == "alice"
+
+
 def test_ensure_admin_creates_the_admin_once(tmp_path):
     path = tmp_path / "agents.yml"
     secret = ensure_admin(path, tmp_path)

@@ -17,6 +17,7 @@ from sanic import Sanic
 from bot.handoff import api, runtime
 from bot.handoff.agents import add_agent
 from tests.support.asgi import serving
+from tests.support.http1 import status_of
 from tests.support.rasa import StandInAgent
 from tests.support.tickets import open_ticket as opened
 
@@ -348,3 +349,163 @@ def test_a_database_that_fails_gets_503_not_a_crash(
     monkeypatch.setattr(TicketStore, "queue", locked)
     [answer] = calls(console, ("GET", "/tickets", None, "alice"))
     assert answer.status_code == 503 and "unavailable" in answer.json()["error"]
+
+
+# --- What a colleague's case in progress does not give away ---
+
+
+def test_a_note_neither_reads_nor_opens_a_colleagues_ticket(console: Sanic) -> None:
+    ticket = open_ticket()
+    claim, note, read, admin_note, own_note = calls(
+        console,
+        ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
+        ("POST", f"/tickets/{ticket}/note", {"text": "peek"}, "bob"),
+        ("GET", f"/tickets/{ticket}", None, "bob"),
+        ("POST", f"/tickets/{ticket}/note", {"text": "checked by an admin"}, "root"),
+        ("POST", f"/tickets/{ticket}/note", {"text": "mine"}, "alice"),
+    )
+    assert claim.status_code == 200
+    assert (note.status_code, note.json()) == (403, {"error": api.NOT_YOURS})
+    assert read.status_code == 403
+    assert admin_note.status_code == 200
+    shown = own_note.json()["ticket"]
+    assert [n["text"] for n in shown["notes"]] == ["checked by an admin", "mine"]
+    assert all(entry["agent"] != "bob" for entry in shown["history"])
+
+
+def test_any_agent_notes_a_waiting_ticket_without_taking_it(console: Sanic) -> None:
+    ticket = open_ticket()
+    note, claim = calls(
+        console,
+        ("POST", f"/tickets/{ticket}/note", {"text": "regular customer"}, "bob"),
+        ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
+    )
+    assert note.status_code == 200 and claim.status_code == 200
+    [read] = calls(console, ("GET", f"/tickets/{ticket}", None, "bob"))
+    assert read.status_code == 403
+
+
+def test_whoever_had_the_ticket_still_opens_it(console: Sanic) -> None:
+    ticket = open_ticket()
+    *_, alice_reads, bob_reads = calls(
+        console,
+        ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
+        ("POST", f"/tickets/{ticket}/transfer", {"to": "bob"}, "root"),
+        ("POST", f"/tickets/{ticket}/transfer", {"to": "root"}, "root"),
+        ("GET", f"/tickets/{ticket}", None, "alice"),
+        ("GET", f"/tickets/{ticket}", None, "bob"),
+    )
+    assert alice_reads.status_code == bob_reads.status_code == 200
+
+
+TICKET_ROUTES = [
+    ("GET", ""),
+    ("POST", "/claim"),
+    ("POST", "/reply"),
+    ("POST", "/note"),
+    ("POST", "/transfer"),
+    ("POST", "/resolve"),
+    ("POST", "/return"),
+]
+
+
+@pytest.mark.parametrize("ticket_id", ["99999999999999999999999999", str(2**63), "0"])
+def test_an_id_beyond_the_databases_integers_is_404_on_every_route(
+    console: Sanic, ticket_id: str
+) -> None:
+    body = {"text": "hello", "to": "bob"}
+    answers = calls(
+        console,
+        *(
+            (method, f"/tickets/{ticket_id}{route}", body, "root")
+            for method, route in TICKET_ROUTES
+        ),
+    )
+    assert [answer.status_code for answer in answers] == [404] * len(TICKET_ROUTES)
+
+
+# --- Credentials and text that are not what they claim ---
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Authorization: Bearer \xff\xfe",
+        b"Authorization: Bearer caf\xc3\xa9",
+        b"Cookie: relay_console=\xff\xfe",
+    ],
+    ids=["undecodable-bearer", "non-ascii-bearer", "undecodable-cookie"],
+)
+def test_a_token_that_is_not_ascii_is_signed_out_not_a_crash(console: Sanic, header: bytes) -> None:
+    assert status_of(console, "GET", "/console/api/v1/me", header + b"\r\n") == 401
+
+
+def test_an_undecodable_device_cookie_is_a_wrong_password(console: Sanic) -> None:
+    headers = b"Content-Type: application/json\r\nCookie: relay_console_device=a.1.\xff\r\n"
+    body = b'{"username": "alice", "password": "guess"}'
+    assert status_of(console, "POST", "/console/api/v1/login", headers, body) == 401
+
+
+def test_an_undecodable_username_from_a_known_browser_is_a_wrong_password(console: Sanic) -> None:
+    device = sign_in(console, "192.0.2.20", "alice", PASSWORDS["alice"]).cookies[api.DEVICE_COOKIE]
+
+    async def go() -> Any:
+        async with serving(console) as client:
+            return await client.post(
+                "/console/api/v1/login",
+                content='{"username": "alice\\ud800", "password": "guess"}',
+                headers={"Content-Type": "application/json"},
+                cookies={api.DEVICE_COOKIE: device},
+            )
+
+    assert asyncio.run(go()).status_code == 401
+
+
+def raw_posts(app: Sanic, who: str, *posts: tuple[str, str]) -> list[Any]:
+    """POSTs each (path, JSON text) as `who`: JSON can carry lone surrogates (`\\ud800`),
+    which httpx's own encoder refuses to send."""
+
+    async def go() -> list[Any]:
+        async with serving(app) as client:
+            signed = await client.post(
+                "/console/api/v1/login", json={"username": who, "password": PASSWORDS[who]}
+            )
+            headers = {
+                "Authorization": f"Bearer {signed.json()['token']}",
+                "Content-Type": "application/json",
+            }
+            return [
+                await client.post("/console/api/v1" + path, content=body, headers=headers)
+                for path, body in posts
+            ]
+
+    return asyncio.run(go())
+
+
+def test_free_text_is_cleaned_like_a_customers(console: Sanic) -> None:
+    ticket = open_ticket()
+    claim, note, empty, reply, transfer = raw_posts(
+        console,
+        "alice",
+        (f"/tickets/{ticket}/claim", "{}"),
+        (f"/tickets/{ticket}/note", '{"text": "\\ud800 hi\\u0000"}'),
+        (f"/tickets/{ticket}/note", '{"text": "\\ud800\\u0001\\udfff"}'),
+        (f"/tickets/{ticket}/reply", '{"text": "\\udcff"}'),
+        (f"/tickets/{ticket}/transfer", '{"to": "bob\\ud800"}'),
+    )
+    assert claim.status_code == 200
+    assert note.status_code == 200 and note.json()["ticket"]["notes"][-1]["text"] == "hi"
+    assert empty.status_code == reply.status_code == 400
+    assert transfer.status_code == 200
+    assert transfer.json()["ticket"]["assignee"]["username"] == "bob"
+
+
+def test_an_admin_cannot_save_an_agent_with_untypeable_text(console: Sanic) -> None:
+    named, locked_out = raw_posts(
+        console,
+        "root",
+        ("/agents", '{"username": "eve", "name": "Eve \\ud800", "password": "eves-password-1"}'),
+        ("/agents", '{"username": "eve", "password": "eves-password\\ud800"}'),
+    )
+    assert named.status_code == 200 and named.json()["agent"]["name"] == "Eve"
+    assert locked_out.status_code == 400

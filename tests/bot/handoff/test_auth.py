@@ -67,8 +67,8 @@ def test_the_token_itself_is_not_stored(sessions: Sessions, alice: Agent, tmp_pa
     assert token.encode() not in (tmp_path / "tickets.db").read_bytes()
 
 
-@pytest.mark.parametrize("token", [None, "", "nonsense", "x" * 500])
-def test_missing_unknown_or_huge_tokens_name_nobody(sessions, alice, token) -> None:
+@pytest.mark.parametrize("token", [None, "", "nonsense", "x" * 500, "\udcff\udcfe", "caf\u00e9"])
+def test_missing_unknown_huge_or_undecodable_tokens_name_nobody(sessions, alice, token) -> None:
     sessions.issue(alice)
     assert sessions.agent(token, {"alice": alice}) is None
 
@@ -101,6 +101,12 @@ def test_revoke_all_and_a_removed_agent(sessions: Sessions, alice: Agent) -> Non
     assert all(sessions.agent(token, {"alice": alice}) is None for token in tokens)
 
 
+def test_revoking_an_undecodable_token_is_a_no_op(sessions: Sessions, alice: Agent) -> None:
+    token = sessions.issue(alice)
+    sessions.revoke("\udcff\udcfe")
+    assert sessions.agent(token, {"alice": alice}) == alice
+
+
 def test_a_sign_out_holds_in_every_process(tmp_path: Path, alice: Agent) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     first, second = Sessions(make_engine(url)), Sessions(make_engine(url))
@@ -121,9 +127,16 @@ def test_a_device_cookie_remembers_one_agent(clock: Clock) -> None:
     assert not Devices(b"another secret", clock=clock).knows(cookie, "alice")
 
 
-@pytest.mark.parametrize("cookie", [None, "", "a.b", "YWRtaW4.9999999999.00", "x" * 300])
+@pytest.mark.parametrize(
+    "cookie", [None, "", "a.b", "YWRtaW4.9999999999.00", "x" * 300, "a.b.\udcff", "\udcff.1.c"]
+)
 def test_forged_device_cookies_are_not_known(clock: Clock, cookie: str | None) -> None:
     assert not Devices(b"console-secret", clock=clock).knows(cookie, "admin")
+
+
+def test_a_genuine_cookie_with_an_undecodable_username_is_not_known(clock: Clock) -> None:
+    devices = Devices(b"console-secret", clock=clock)
+    assert not devices.knows(devices.issue("alice"), "alice\ud800")
 
 
 def test_a_device_cookie_expires_after_a_year(clock: Clock) -> None:

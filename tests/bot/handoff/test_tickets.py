@@ -155,6 +155,20 @@ def test_get_an_unknown_ticket_is_404(store):
     assert refused(store.get, 999) == 404
 
 
+@pytest.mark.parametrize("ticket_id", [2**63, 10**26, 0, -1])
+def test_an_id_no_database_integer_holds_is_404_everywhere(store, ticket_id):
+    open_ticket(store)
+    assert refused(store.get, ticket_id) == 404
+    assert refused(store.position, ticket_id) == 404
+    assert refused(store.claim, ticket_id, "alice") == 404
+    assert refused(store.check_owner, ticket_id, "alice") == 404
+    assert refused(store.note, ticket_id, "alice", "hello") == 404
+    assert refused(store.transfer, ticket_id, "alice", "bob", True) == 404
+    assert refused(store.close, ticket_id, "alice", "resolved") == 404
+    assert refused(store.record_csat, ticket_id, 3, None) == 404
+    assert refused(store.update_transcript, ticket_id, []) == 404
+
+
 # --- Queue ---
 
 
@@ -357,6 +371,26 @@ def test_transfer_hands_the_ticket_to_a_colleague(store):
         "detail": "to bob",
     }
     assert refused(store.transfer, ticket["id"], "alice", "carol") == 403
+
+
+def test_an_agent_holds_what_they_claimed_or_were_transferred(store):
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    store.transfer(ticket["id"], "root", "bob", any_owner=True)  # an admin moves it
+    moved = store.transfer(ticket["id"], "root", "carol", any_owner=True)
+    assert store.held_by(moved, "carol")  # the assignee
+    assert store.held_by(moved, "alice")  # claimed it
+    assert store.held_by(moved, "bob")  # had it, by a transfer
+    assert not store.held_by(moved, "dave")
+
+
+def test_a_note_is_no_ownership(store):
+    ticket = open_ticket(store)
+    store.claim(ticket["id"], "alice")
+    noted = store.note(ticket["id"], "bob", "peek")
+    store.undelivered(ticket["id"], "bob", "made up")
+    assert not store.held_by(store.get(ticket["id"]), "bob")
+    assert not store.held_by(noted, "bob")
 
 
 def test_transfer_rules(store):

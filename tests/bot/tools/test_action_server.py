@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sanic import Sanic
 
 from bot.tools.action_server import UNAUTHORIZED, create_app, main
 from tests.support.asgi import serving
+from tests.support.http1 import status_of
 
 TOKEN = "the-action-servers-token"
 CALL = {
@@ -54,6 +56,13 @@ def test_without_the_token_no_action_runs(app: Sanic) -> None:
         assert (answer.status_code, answer.json()) == (401, {"error": UNAUTHORIZED})
     [listing] = requests(app, ("GET", "/actions", {}))
     assert listing.status_code == 401
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe", TOKEN.encode() + b"\xff"])
+def test_an_undecodable_token_is_refused_not_a_crash(app: Sanic, token: bytes) -> None:
+    headers = b"Authorization: Bearer " + token + b"\r\nContent-Type: application/json\r\n"
+    body = json.dumps(CALL).encode()
+    assert status_of(app, "POST", "/webhook", headers, body) == 401
 
 
 def test_with_the_token_the_action_runs(app: Sanic) -> None:
