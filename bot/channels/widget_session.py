@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot import identity
+from bot.channels.inbound import credential
 from bot.secret_files import generated_secret
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ class Sessions:
         """
         if self._identity is None or not isinstance(website_id, str):
             raise CustomerNotSigned(website_id)
-        if not isinstance(signature, str) or not CUSTOMER_ID.fullmatch(website_id):
+        signature = credential(signature)
+        if signature is None or not CUSTOMER_ID.fullmatch(website_id):
             raise CustomerNotSigned(website_id)
         expiry = _expiry(expires)
         if expiry is None:
@@ -206,7 +208,8 @@ class Sessions:
     def sender(self, token: str | None) -> str | None:
         """The conversation of a valid token; None for a missing, malformed, forged or
         expired one."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN:
+        token = credential(token)
+        if token is None or len(token) > MAX_TOKEN:
             return None
         parts = token.split(".")
         if len(parts) == 2 and ID_PATTERN.fullmatch(parts[0]):

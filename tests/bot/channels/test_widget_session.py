@@ -178,6 +178,14 @@ def test_a_tampered_customer_token_is_refused(sessions: Sessions) -> None:
     assert other.sender(token) is None
 
 
+def test_an_undecodable_token_or_signature_is_refused_not_a_crash(sessions: Sessions) -> None:
+    # Sanic hands on header and body bytes that aren't UTF-8 as lone surrogates.
+    assert sessions.sender("A" * 24 + ".\udcff") is None
+    assert sessions.sender("site.d2ViLW1heWE.9999999999.\udcff") is None
+    with pytest.raises(CustomerNotSigned):
+        sessions.check_customer("web-maya", SOON, "\udcff" * 64)
+
+
 @given(st.text(max_size=300))
 def test_no_made_up_token_names_a_conversation(text: str) -> None:
     assert Sessions(SECRET, identity=SHOP).sender(text) is None
