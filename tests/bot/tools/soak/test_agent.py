@@ -10,25 +10,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.tools.soak.agent import REPLY, Agent
-from bot.tools.soak.context import Load, Target
-from bot.tools.soak.journal import Journal
+from bot.tools.soak.context import Target
 from bot.tools.soak.stack import free_port
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class InstantLoad(Load):
-    clock: Clock
-
-    async def wait(self, seconds: float) -> None:
-        self.clock.now += seconds
-        await asyncio.sleep(0)
+from tests.support.soak import InstantLoad
 
 
 class Console:
@@ -99,12 +83,10 @@ def test_the_agent_claims_replies_once_and_resolves() -> None:
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        clock = Clock()
         try:
             async with aiohttp.ClientSession() as session:
                 target = Target(f"http://127.0.0.1:{port}", "rest", "sam", "pw")
-                load = InstantLoad(target, session, Journal(clock), "s1")
-                load.clock = clock
+                load = InstantLoad(target, session)
                 agent = Agent(load)
                 agent.finish()  # work the queue until it is empty
                 await asyncio.wait_for(agent.run(), 30)

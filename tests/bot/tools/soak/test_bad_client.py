@@ -4,7 +4,7 @@ an error, and a case that reaches the bot becomes a message to look for."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -19,20 +19,14 @@ from bot.tools.soak.bad_input import (
     BadInput,
     rest,
 )
-from bot.tools.soak.context import Load, Target
+from bot.tools.soak.context import Target
 from bot.tools.soak.journal import ANSWERED, BAD_INPUT, REFUSED, RETRIED, UNEXPECTED, Journal
 from bot.tools.soak.stack import free_port
-
-TARGET = Target("http://relay", "backend-token", "agent", "pw")
-
-
-class InstantLoad(Load):
-    async def wait(self, seconds: float) -> None:
-        await asyncio.sleep(0)
+from tests.support.soak import InstantLoad
 
 
 def test_who_a_case_claims_to_be() -> None:
-    load = InstantLoad(TARGET, cast(Any, None), Journal(), "s1")
+    load = InstantLoad()
     by_auth = {case.auth: case for case in CATALOGUE}
     assert headers_for(by_auth[BACKEND], load) == {"Authorization": "Bearer backend-token"}
     assert headers_for(by_auth[WRONG], load) == {"Authorization": f"Bearer {WRONG_TOKEN}"}
@@ -68,7 +62,7 @@ def run_cases(cases: list[BadInput], statuses: list[int]) -> Journal:
         try:
             async with aiohttp.ClientSession() as session:
                 target = Target(f"http://127.0.0.1:{port}", "backend-token", "a", "p")
-                load = InstantLoad(target, session, Journal(), "s1")
+                load = InstantLoad(target, session)
                 for number, case in enumerate(cases):
                     await send(load, case, number)
                 return load.journal

@@ -6,18 +6,11 @@ from typing import Any, cast
 
 from bot.tools.soak.context import Load, Target
 from bot.tools.soak.journal import Journal
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import SecondsClock
 
 
 def test_stopping_then_giving_up_after_the_drain() -> None:
-    clock = Clock()
+    clock = SecondsClock(0.0)
     load = Load(Target("http://x", "tok", "agent", "pw"), cast(Any, None), Journal(clock), "s1")
     assert not load.stopping and not load.giving_up()
     clock.now = 60.0

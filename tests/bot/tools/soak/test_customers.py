@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
 from bot.settings import ROOT
-from bot.tools.soak.context import Load, Target
 from bot.tools.soak.customers import (
     ASK_AGAIN_TIMES,
     MAX_HANDOFFS,
@@ -30,9 +29,9 @@ from bot.tools.soak.journal import (
     REST,
     RETRIED,
     UNEXPECTED,
-    Journal,
 )
 from bot.tools.soak.scripts import STILL_THERE, script
+from tests.support.soak import InstantLoad
 
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 CSAT = '/inform{"csat_score": "5"}'
@@ -49,30 +48,8 @@ def ok(*texts: str, buttons: list[str] | None = None) -> Answer:
     return Answer(200, replies)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class InstantLoad(Load):
-    """Waits take no time, but the journal's clock moves on by as much."""
-
-    clock: Clock
-
-    async def wait(self, seconds: float) -> None:
-        self.clock.now += seconds
-        await asyncio.sleep(0)
-
-
 def load() -> InstantLoad:
-    clock = Clock()
-    target = Target("http://relay", "token", "agent", "pw")
-    made = InstantLoad(target, cast(Any, None), Journal(clock), "s1")
-    made.clock = clock
-    return made
+    return InstantLoad()
 
 
 class FakeLine:

@@ -22,18 +22,11 @@ from bot.tools.soak.journal import (
     Journal,
 )
 from bot.tools.soak.verify import MessageCheck, ReplyCheck, TicketCheck
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import SecondsClock
 
 
 def journal_of_a_run() -> Journal:
-    clock = Clock()
+    clock = SecondsClock(0.0)
     journal = Journal(clock)
     journal.conversation("site-a", REST)
     journal.conversation("site-b", REST)
@@ -92,7 +85,7 @@ def test_each_fault_gets_its_times_and_its_failures() -> None:
 
 
 def test_a_clean_run_passes() -> None:
-    journal = Journal(Clock())
+    journal = Journal(SecondsClock(0.0))
     journal.exchange(REST, "site-a", 0.0, 200, ANSWERED)
     assert figures_of(journal).problems() == []
 
@@ -112,7 +105,7 @@ def test_a_clean_run_passes() -> None:
     ],
 )
 def test_lost_messages_tickets_and_replies_fail_the_soak(checks: dict, problem: str) -> None:
-    journal = Journal(Clock())
+    journal = Journal(SecondsClock(0.0))
     journal.exchange(REST, "site-a", 0.0, 200, ANSWERED)
     assert any(problem in found for found in figures_of(journal, **checks).problems())
 
@@ -124,7 +117,7 @@ def test_unexpected_statuses_and_503s_outside_faults_fail_the_soak() -> None:
 
 
 def test_a_message_never_accepted_and_a_handoff_never_resolved_fail_the_soak() -> None:
-    journal = Journal(Clock())
+    journal = Journal(SecondsClock(0.0))
     journal.message(REST, "site-a", "hi", "hi").given_up = True
     journal.handoff(REST, "site-a")
     problems = figures_of(journal).problems()
@@ -133,7 +126,7 @@ def test_a_message_never_accepted_and_a_handoff_never_resolved_fail_the_soak() -
 
 
 def test_client_errors_alone_fail_the_soak() -> None:
-    journal = Journal(Clock())
+    journal = Journal(SecondsClock(0.0))
     journal.error("the agent crashed")
     assert figures_of(journal).problems() == ["1 client error(s)"]
 

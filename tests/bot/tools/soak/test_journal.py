@@ -19,6 +19,7 @@ from bot.tools.soak.journal import (
     Journal,
     outcome_of,
 )
+from tests.support.clock import SecondsClock
 
 
 @pytest.mark.parametrize(
@@ -56,16 +57,8 @@ def test_recovery_is_from_the_restart_to_the_first_normal_answer() -> None:
     assert fault.recovery == 0.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_journal_counts_from_its_own_start() -> None:
-    clock = Clock()
+    clock = SecondsClock(100.0)
     journal = Journal(clock)
     clock.now = 102.5
     exchange = journal.exchange(REST, "site-a", 1.0, 200, ANSWERED)
@@ -78,7 +71,7 @@ def test_the_journal_counts_from_its_own_start() -> None:
 
 
 def test_each_announced_handoff_counts_and_opens_a_new_wait() -> None:
-    journal = Journal(Clock())
+    journal = Journal(SecondsClock(100.0))
     first = journal.handoff(REST, "site-a")
     first.resolved_seen = True
     again = journal.handoff(REST, "site-a")
@@ -89,7 +82,7 @@ def test_each_announced_handoff_counts_and_opens_a_new_wait() -> None:
 
 
 def test_a_message_is_one_record_however_often_it_is_sent() -> None:
-    journal = Journal(Clock())
+    journal = Journal(SecondsClock(100.0))
     message = journal.message(REST, "site-a", "hi", "hi")
     message.attempts += 3
     assert journal.messages == [message] and not message.accepted

@@ -13,6 +13,7 @@ from bot.tools.soak.journal import ANSWERED, REST, FaultRecord, Journal
 from bot.tools.soak.report import BEFORE, END, START
 from bot.tools.soak.stack import Stack
 from bot.tools.soak.verify import MessageCheck, ReplyCheck, TicketCheck
+from tests.support.clock import SecondsClock
 
 
 def test_the_full_soak_runs_four_minutes_and_the_quick_one_about_75_seconds() -> None:
@@ -30,16 +31,8 @@ def test_nonsense_options_are_refused(argv: list[str]) -> None:
         soak.parse(argv)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_progress_line_says_what_happened_and_which_fault_is_on() -> None:
-    clock = Clock()
+    clock = SecondsClock(0.0)
     journal = Journal(clock)
     journal.conversation("site-a", REST)
     journal.message(REST, "site-a", "hi", "hi")
@@ -63,7 +56,7 @@ def test_results_go_to_the_output_folder_and_the_docs(tmp_path: Path) -> None:
     stack = Stack(tmp_path / "data", tmp_path / "model.tar.gz")
     stack.data_dir.mkdir()
     stack.log("rasa").write_text("a log line\n")
-    clock = Clock()
+    clock = SecondsClock(0.0)
     journal = Journal(clock)
     clock.now = 7.0
     journal.exchange(REST, "site-a", 6.0, 200, ANSWERED)
