@@ -52,7 +52,7 @@ train: $(MODEL)  ## Train the model when the data, config or domain changed
 run: $(MODEL)  ## Install, train if needed, and start Relay on localhost (Ctrl-C stops)
 	$(PY) -m bot.tools.run --model $(MODEL)
 
-test: $(MODEL)  ## Run the whole test suite (trains first when needed)
+test: lint $(MODEL)  ## Lint and type-check, then run the whole test suite (trains first when needed)
 	$(PY) -m pytest
 
 shell: $(MODEL)  ## Talk to the bot in the terminal
@@ -95,9 +95,12 @@ tune-sentiment: $(STAMP) $(SPACY_MODEL)  ## Cross-validate the sentiment setting
 soak: $(MODEL)  ## Mixed load with faults on the real stack for MINUTES (4); figures into docs/reliability.md
 	$(PY) -m bot.tools.soak --minutes $(MINUTES)
 
-lint: $(STAMP)  ## Lint and format-check the Python code
+# mypy reads its settings (strict, on bot/ and actions/) from pyproject.toml; its incremental cache in
+# .mypy_cache/ keeps a re-run to a few seconds.
+lint: $(STAMP)  ## Lint, format-check and type-check the Python code (make test runs it first)
 	$(VENV)/bin/ruff check bot actions tests
 	$(VENV)/bin/ruff format --check bot actions tests
+	$(VENV)/bin/mypy
 
 $(AUDIT_STAMP): requirements-audit.txt scripts/find_python310.sh
 	@python=$$(scripts/find_python310.sh) || exit 1; \

@@ -158,7 +158,7 @@ def withdrawn(events: list[dict[str, Any]]) -> bool:
     for event in reversed(events[: users[-1]]):
         listening = event.get("event") == "action" and event.get("name") == "action_listen"
         if event.get("event") != "slot" and not listening:
-            return event.get("event") == "resume"
+            return bool(event.get("event") == "resume")
     return False
 
 

@@ -93,7 +93,8 @@ class Settings:
             port=port,
             database=self.tracker_db or str(self.data_dir / "tracker.db"),
         )
-        return url.render_as_string(hide_password=False)
+        rendered: str = url.render_as_string(hide_password=False)
+        return rendered
 
 
 def _positive_int(env: Mapping[str, str], name: str) -> int | None:

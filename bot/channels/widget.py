@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -208,7 +208,8 @@ def demo_page(page: str, customer: str | None, expires: str | None, signature: s
     return page.replace(CONFIG_BLOCK, CONFIG_BLOCK[:-1] + "{" + values[1:-1] + ",", 1)
 
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+# A coroutine function, as Sanic's add_route wants (not just any awaitable).
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 class WidgetInput(InputChannel):

@@ -145,8 +145,8 @@ def transcript(events: list[dict[str, Any]], redaction: bool | None = None) -> l
 def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for event in events:
-        if event.get("event") == "slot":
-            values[event.get("name")] = event.get("value")
+        if event.get("event") == "slot" and isinstance(event.get("name"), str):
+            values[event["name"]] = event.get("value")
         elif event.get("event") in ("restart", "session_started"):
             values = {}
     return values

@@ -55,7 +55,9 @@ class Retry:
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed try: 2, 4, 8 ... capped."""
-        return min(self.first_backoff_seconds * 2 ** max(attempts - 1, 0), self.max_backoff_seconds)
+        return min(
+            self.first_backoff_seconds * 2.0 ** max(attempts - 1, 0), self.max_backoff_seconds
+        )
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ class Deliveries:
             else_=WebhookDelivery.next_attempt_at,
         )
         with self._transaction() as session:
-            return session.execute(select(func.min(ready)).where(_PENDING)).scalar()
+            due: datetime | None = session.execute(select(func.min(ready)).where(_PENDING)).scalar()
+            return due
 
     def claim(self, delivery_id: int, lease_seconds: float) -> Delivery | None:
         """Leases the delivery to the caller and counts the try, or None if someone has it.
@@ -177,7 +180,7 @@ class Deliveries:
     def get(self, delivery_id: int) -> WebhookDelivery | None:
         """The row as stored (for tests and inspection)."""
         with self._transaction() as session:
-            row = session.get(WebhookDelivery, delivery_id)
+            row: WebhookDelivery | None = session.get(WebhookDelivery, delivery_id)
             if row is not None:
                 session.expunge(row)
             return row

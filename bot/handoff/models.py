@@ -7,10 +7,14 @@ the tracker store is cleaned up; every change is also an entry in its history.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+# SQLAlchemy 1.4 has no type information: the declarative base is Any to mypy, and declared so
+# (a plain variable would not be accepted as a base class).
+Base: Any = declarative_base()
 
 STATUSES = ("waiting", "assigned", "resolved", "returned_to_bot")
 OPEN_STATUSES = ("waiting", "assigned")

@@ -114,7 +114,7 @@ class TicketStore:
     def _ticket(self, session: Session, ticket_id: int) -> Ticket:
         if not 0 < ticket_id <= MAX_ID:  # not echoed: it may have thousands of digits
             raise TicketError(404, "No such ticket")
-        row = session.get(Ticket, ticket_id)
+        row: Ticket | None = session.get(Ticket, ticket_id)
         if row is None:
             raise TicketError(404, f"No ticket {ticket_id}")
         return row
@@ -312,7 +312,7 @@ class TicketStore:
             row = self._ticket(session, ticket_id)
             if row.status != "waiting":
                 return 0
-            ahead = (
+            ahead: int = (
                 session.query(Ticket)
                 .filter(Ticket.status == "waiting", Ticket.id != row.id)
                 .filter(

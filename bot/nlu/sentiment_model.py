@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -87,7 +88,7 @@ class SentimentModel:
         pipeline.fit(list(documents), list(labels))
         return cls(pipeline, negative_threshold)
 
-    def _probability(self, row: np.ndarray, label: str) -> float:
+    def _probability(self, row: npt.NDArray[np.float64], label: str) -> float:
         index = self._index.get(label)
         return float(row[index]) if index is not None else 0.0
 

@@ -99,7 +99,7 @@ def _open_ticket(call: dict[str, Any]) -> dict[str, Any]:
         context=ctx,
         transcript=transcript(events, redaction),
         customer={
-            "id": int(customer_id) if str(customer_id).isdigit() else None,
+            "id": int(str(customer_id)) if str(customer_id).isdigit() else None,
             "name": slots.get("customer_name"),
             "email": slots.get("email"),
         },

@@ -61,7 +61,8 @@ class GuardedEndpoint(EndpointConfig):
         **kwargs: Any,
     ) -> Any:
         kwargs["timeout"] = aiohttp.ClientTimeout(total=self.timeout)
-        call = kwargs.get("json") if isinstance(kwargs.get("json"), dict) else {}
+        given = kwargs.get("json")
+        call: dict[str, Any] = given if isinstance(given, dict) else {}
         try:
             return await super().request(method, subpath, content_type, compress, **kwargs)
         except ClientResponseError as error:

@@ -120,8 +120,10 @@ class JsonFormatter(logging.Formatter):
             "conversation": getattr(record, "conversation_id", "-"),
             "message": record.getMessage(),
         }
-        if record.exc_text or record.exc_info:
-            line["error"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            line["error"] = record.exc_text
+        elif record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
 

@@ -54,8 +54,16 @@ class Section:
 class Exportable(Protocol):
     """Records that can be found and exported for a subject."""
 
-    name: str  # its section in the export document
-    database: str  # TRACKER or SHOP
+    # Read-only, so that frozen dataclasses and plain class attributes both qualify.
+    @property
+    def name(self) -> str:
+        """Its section in the export document."""
+        ...
+
+    @property
+    def database(self) -> str:
+        """TRACKER or SHOP."""
+        ...
 
     def export(self, connection: Connection, subject: Subject) -> Section:
         """The subject's records in this store, and how many of each kind."""

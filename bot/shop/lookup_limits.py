@@ -61,11 +61,12 @@ class LookupLimits:
             yield session
 
     def _count(self, session: Session, key: str, since: datetime) -> int:
-        return (
+        count: int = (
             session.query(LookupAttempt)
             .filter(LookupAttempt.key == key, LookupAttempt.created_at > since)
             .count()
         )
+        return count
 
     def exhausted(self, conversation: str, client: str | None) -> bool:
         """Whether this conversation or client has used up its look-ups for now."""

@@ -21,10 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
-Base = declarative_base()
+# SQLAlchemy 1.4 has no type information: the declarative base is Any to mypy, and declared so
+# (a plain variable would not be accepted as a base class).
+Base: Any = declarative_base()
 
 
-class Money(TypeDecorator):  # type: ignore[type-arg]
+class Money(TypeDecorator):
     """An amount of money stored exactly, as an integer number of pence."""
 
     impl = Integer

@@ -46,10 +46,10 @@ def create_app(token: str) -> Sanic:
         raise ValueError(f"{TOKEN_ENV} must be set: nobody may call the actions without it")
     from rasa_sdk.endpoint import create_app as create_sdk_app
 
-    app = create_sdk_app("actions", cors_origins=None)
+    app: Sanic = create_sdk_app("actions", cors_origins=None)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
-    @app.middleware("request")
+    @app.middleware("request")  # type: ignore[no-untyped-call,untyped-decorator]  # Sanic 21.12
     async def authorize(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None

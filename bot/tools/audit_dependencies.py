@@ -191,7 +191,8 @@ def run_pip_audit(command: list[str], output: Path) -> dict[str, Any]:
     except OSError as error:
         raise AuditIncomplete(f"pip-audit could not be started: {error}") from None
     try:
-        return json.loads(output.read_text(encoding="utf-8"))
+        report: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+        return report
     except (OSError, ValueError):
         lines = [line for line in completed.stderr.splitlines() if line.strip()]
         last = lines[-1] if lines else "(no output)"

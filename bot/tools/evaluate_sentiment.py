@@ -146,7 +146,7 @@ def component_config(config_file: Path) -> dict[str, Any]:
     from bot.nlu.sentiment import SentimentAnalyzer
 
     config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    entry = next(
+    entry: dict[str, Any] = next(
         (step for step in config.get("pipeline", []) if step["name"].endswith("SentimentAnalyzer")),
         {},
     )
