@@ -25,7 +25,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak
+  privacy-export privacy-delete purge soak demo-data
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ privacy-delete: $(STAMP)  ## Delete a customer's chat data (lists it, then asks)
 
 purge: $(STAMP)  ## Delete chat data older than RELAY_RETENTION_DAYS (or DAYS=N)
 	$(PY) -m bot.tools.privacy purge $(if $(DAYS),--days $(DAYS))
+
+demo-data: $(STAMP)  ## Load the demo shop's data into an empty RELAY_SHOP_DB_URL (SQLite gets it by itself)
+	$(PY) -m bot.tools.demo_data
 
 validate: $(STAMP)  ## Check the training data and domain for conflicts
 	$(RASA) data validate --config config.yml --domain domain.yml --data data

@@ -1,7 +1,8 @@
 """Access to the shop's data, facts and clock for actions, created once per process.
 
 Nothing connects at import time: the first action that needs the database
-creates the engine and, on a fresh database, the schema and demo data.
+creates the engine and, on a fresh database, the schema (and the demo data where
+RELAY_DEMO_DATA allows it: by default on the embedded SQLite database only).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def today() -> date:
 @lru_cache(maxsize=1)
 def repository() -> ShopRepository:
     engine = make_engine(settings().shop_db_url)
-    init_db(engine, today())
+    init_db(engine, today(), demo=settings().demo_data)
     return ShopRepository(engine)
 
 

@@ -51,6 +51,9 @@ class Settings:
         webhook_fields: The ticket fields the webhook may send (RELAY_WEBHOOK_FIELDS, comma-
             separated, or `all`); by default those without personal data (see
             `bot/handoff/webhook_fields.py`).
+        demo_data: Whether an empty shop database gets the demo shop's data on first use
+            (RELAY_DEMO_DATA; by default only the embedded SQLite one, never a server's
+            database such as PostgreSQL: there `make demo-data` seeds it on purpose).
     """
 
     data_dir: Path
@@ -68,6 +71,7 @@ class Settings:
     tracker_db: str | None = None
     tracker_user: str | None = None
     tracker_password: str | None = None
+    demo_data: bool = True
     retention_days: int | None = None
     redact: bool = False
     webhook_fields: tuple[str, ...] = DEFAULT_FIELDS
@@ -128,6 +132,10 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ValueError(f"{name} must be one of {TRUE + FALSE}, not {value!r}")
 
 
+def _flag_or(env: Mapping[str, str], name: str, default: bool) -> bool:
+    return _flag(env, name) if (env.get(name) or "").strip() else default
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Reads Relay's settings from `environ` (defaults to `os.environ`).
 
@@ -159,4 +167,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         retention_days=_positive_int(env, "RELAY_RETENTION_DAYS"),
         redact=_flag(env, "RELAY_REDACT"),
         webhook_fields=parse_fields(env.get("RELAY_WEBHOOK_FIELDS")),
+        demo_data=_flag_or(env, "RELAY_DEMO_DATA", shop_db_url.startswith("sqlite")),
     )

@@ -6,6 +6,7 @@ actions, tools and tests share it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -36,6 +37,8 @@ from bot.shop.views import (
     SubscriptionView,
 )
 
+logger = logging.getLogger(__name__)
+
 
 def make_engine(url: str) -> Engine:
     """Creates an engine for `url`, making the SQLite file's folder if needed."""
@@ -45,15 +48,22 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-def init_db(engine: Engine, today: date) -> bool:
-    """Creates the schema and seeds the demo data into an empty database.
+def init_db(engine: Engine, today: date, demo: bool = True) -> bool:
+    """Creates the schema and, when `demo`, seeds the demo shop's data into an empty database.
 
     Returns:
-        True when the demo data was added, False when the database already had data.
+        True when the demo data was added, False when it was not (the database had data,
+        or `demo` is off: then an empty shop is logged, since the bot knows no orders).
     """
     Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
         if session.query(Customer.id).first() is not None:
+            return False
+        if not demo:
+            logger.warning(
+                "the shop's database has no customers: load your shop's data into it "
+                "(or the demo shop's: make demo-data)"
+            )
             return False
         seed(session, today)
     return True

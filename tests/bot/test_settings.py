@@ -76,6 +76,7 @@ def test_values_from_the_environment():
         tracker_password="pw",
         retention_days=90,
         redact=True,
+        demo_data=False,  # a PostgreSQL shop is never seeded with the demo by itself
     )
 
 
@@ -191,3 +192,17 @@ def test_redaction_flag(value, expected):
 def test_redaction_flag_refuses_a_typo():
     with pytest.raises(ValueError, match="RELAY_REDACT must be one of"):
         load_settings({"RELAY_REDACT": "ture"})
+
+
+@pytest.mark.parametrize(
+    ("env", "demo"),
+    [
+        ({}, True),  # the embedded SQLite default
+        ({"RELAY_SHOP_DB_URL": "sqlite:////srv/relay/shop.db"}, True),
+        ({"RELAY_SHOP_DB_URL": "postgresql://relay@db/shop"}, False),  # never seeded by itself
+        ({"RELAY_SHOP_DB_URL": "postgresql://relay@db/shop", "RELAY_DEMO_DATA": "yes"}, True),
+        ({"RELAY_DEMO_DATA": "no"}, False),
+    ],
+)
+def test_demo_data_goes_only_into_the_embedded_database_unless_asked(env, demo):
+    assert load_settings(env).demo_data is demo

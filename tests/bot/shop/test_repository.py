@@ -33,6 +33,17 @@ def test_make_engine_creates_the_sqlite_folder(tmp_path):
         engine.dispose()
 
 
+def test_without_demo_data_an_empty_database_gets_the_schema_only(tmp_path, caplog):
+    engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    try:
+        assert init_db(engine, TODAY, demo=False) is False
+        assert ShopRepository(engine).order("100231") is None  # the tables exist, empty
+        assert "make demo-data" in caplog.text
+        assert init_db(engine, TODAY, demo=True) is True  # seeding on purpose still works
+    finally:
+        engine.dispose()
+
+
 def test_init_db_seeds_only_an_empty_database(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
     try:
