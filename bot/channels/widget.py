@@ -309,11 +309,11 @@ class WidgetInput(InputChannel):
         else:
             expires, signature = body.get("customerExpires"), body.get("customerSignature")
             try:
-                self.sessions.check_customer(customer, expires, signature)
+                until = self.sessions.check_customer(customer, expires, signature)
             except CustomerRefused as refusal:
                 logger.info("widget: no session for a signed-in customer: %s", refusal)
                 raise InboundError(403, CUSTOMER_REFUSALS[type(refusal)]) from refusal
-            token, _ = self.sessions.issue_for_customer(customer)
+            token, _ = self.sessions.issue_for_customer(customer, until)
         sender = self.sessions.sender(token)
         assert sender is not None
         state = handled_by(sender) if customer is not None else NEW_CONVERSATION

@@ -168,9 +168,10 @@ class Sessions:
         session_id = secrets.token_urlsafe(ID_BYTES)
         return f"{session_id}.{self._sign(session_id)}", SENDER_PREFIX + session_id
 
-    def check_customer(self, website_id: object, expires: object, signature: object) -> None:
-        """Raises CustomerRefused unless the shop signed `website_id` with `expires` (unix
-        seconds), and that lies ahead, by at most MAX_CUSTOMER_SIGNATURE_SECONDS.
+    def check_customer(self, website_id: object, expires: object, signature: object) -> int:
+        """The signature's expiry (unix seconds); raises CustomerRefused unless the shop
+        signed `website_id` with `expires`, and that lies ahead, by at most
+        MAX_CUSTOMER_SIGNATURE_SECONDS.
 
         The signature is compared in constant time, and checked before the expiry, so a
         forged one is refused as forged whatever its expiry.
@@ -191,17 +192,21 @@ class Sessions:
             raise CustomerSignatureExpired(website_id)
         if expiry > now + MAX_CUSTOMER_SIGNATURE_SECONDS + CLOCK_SKEW_SECONDS:
             raise CustomerExpiryTooFar(website_id)
+        return expiry
 
     @property
     def identifies_customers(self) -> bool:
         return self._identity is not None
 
-    def issue_for_customer(self, website_id: str) -> tuple[str, str]:
+    def issue_for_customer(self, website_id: str, until: int | None = None) -> tuple[str, str]:
         """A session of a customer the shop vouched for (`check_customer` first); it
-        expires CUSTOMER_HOURS from now."""
+        expires CUSTOMER_HOURS from now, or when the shop's signature does (`until`) if
+        that is sooner: the shop decides how long its customer stays signed in."""
         if not CUSTOMER_ID.fullmatch(website_id):
             raise ValueError(f"{website_id!r} is not a customer id")
         expiry = int(self._clock() + CUSTOMER_HOURS * 3600)
+        if until is not None:
+            expiry = min(expiry, until)
         body = f"{CUSTOMER_TAG}.{_b64(website_id.encode())}.{expiry}"
         return f"{body}.{self._sign(body)}", identity.conversation_id(identity.SITE, website_id)
 

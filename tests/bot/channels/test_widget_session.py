@@ -163,6 +163,20 @@ def test_a_customer_session_expires(sessions: Sessions, clock: SecondsClock) -> 
     assert sessions.sender(token) is None
 
 
+def test_a_customer_session_ends_when_the_shops_signature_does_if_sooner(
+    sessions: Sessions, clock: SecondsClock
+) -> None:
+    signed_until = int(clock.now) + 3600
+    signature = customer_signature(SHOP, "web-maya", signed_until)
+    until = sessions.check_customer("web-maya", signed_until, signature)
+    assert until == signed_until
+    token, _ = sessions.issue_for_customer("web-maya", until)
+    clock.now = signed_until - 1
+    assert sessions.sender(token) == "site-web-maya"
+    clock.now = signed_until + 1
+    assert sessions.sender(token) is None  # not 12 hours on
+
+
 def test_a_tampered_customer_token_is_refused(sessions: Sessions) -> None:
     token, _ = sessions.issue_for_customer("web-tom")
     tag, name, expiry, signature = token.split(".")
