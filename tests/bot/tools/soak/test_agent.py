@@ -11,8 +11,7 @@ from aiohttp import web
 
 from bot.tools.soak.agent import REPLY, Agent
 from bot.tools.soak.context import Target
-from bot.tools.soak.stack import free_port
-from tests.support.soak import InstantLoad
+from tests.support.soak import InstantLoad, serving
 
 
 class Console:
@@ -79,20 +78,12 @@ def test_the_agent_claims_replies_once_and_resolves() -> None:
     console = Console()
 
     async def scenario() -> InstantLoad:
-        runner = web.AppRunner(console.app())
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                target = Target(f"http://127.0.0.1:{port}", "rest", "sam", "pw")
-                load = InstantLoad(target, session)
-                agent = Agent(load)
-                agent.finish()  # work the queue until it is empty
-                await asyncio.wait_for(agent.run(), 30)
-                return load
-        finally:
-            await runner.cleanup()
+        async with serving(console.app()) as url, aiohttp.ClientSession() as session:
+            load = InstantLoad(Target(url, "rest", "sam", "pw"), session)
+            agent = Agent(load)
+            agent.finish()  # work the queue until it is empty
+            await asyncio.wait_for(agent.run(), 30)
+            return load
 
     load = asyncio.run(scenario())
     text = REPLY.format(name="Sam", ticket=7)

@@ -21,8 +21,7 @@ from bot.tools.soak.bad_input import (
 )
 from bot.tools.soak.context import Target
 from bot.tools.soak.journal import ANSWERED, BAD_INPUT, REFUSED, RETRIED, UNEXPECTED, Journal
-from bot.tools.soak.stack import free_port
-from tests.support.soak import InstantLoad
+from tests.support.soak import InstantLoad, serving
 
 
 def test_who_a_case_claims_to_be() -> None:
@@ -53,21 +52,11 @@ def run_cases(cases: list[BadInput], statuses: list[int]) -> Journal:
         return web.json_response(body, status=status)
 
     async def scenario() -> Journal:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                target = Target(f"http://127.0.0.1:{port}", "backend-token", "a", "p")
-                load = InstantLoad(target, session)
-                for number, case in enumerate(cases):
-                    await send(load, case, number)
-                return load.journal
-        finally:
-            await runner.cleanup()
+        async with serving(handler) as url, aiohttp.ClientSession() as session:
+            load = InstantLoad(Target(url, "backend-token", "a", "p"), session)
+            for number, case in enumerate(cases):
+                await send(load, case, number)
+            return load.journal
 
     journal = asyncio.run(scenario())
     assert all(b"@SENDER@" not in body for body in seen)
