@@ -25,7 +25,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak demo-data
+  privacy-export privacy-delete purge soak demo-data profile-training
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -97,6 +97,11 @@ tune-sentiment: $(STAMP) $(SPACY_MODEL)  ## Cross-validate the sentiment setting
 
 soak: $(MODEL)  ## Mixed load with faults on the real stack for MINUTES (4); figures into docs/reliability.md
 	$(PY) -m bot.tools.soak --minutes $(MINUTES)
+
+# Compares config.yml with another configuration: make profile-training COMPARE=old_config.yml
+profile-training: $(STAMP) $(SPACY_MODEL)  ## Time each part of a full training and a one-example retraining, with quality (report + plot)
+	$(PY) -m bot.tools.profile_training --config config.yml $(if $(COMPARE),--config $(COMPARE)) \
+	  --out results/training
 
 # mypy reads its settings (strict, on bot/ and actions/) from pyproject.toml; its incremental cache in
 # .mypy_cache/ keeps a re-run to a few seconds.
