@@ -94,7 +94,8 @@ def train(config: Path, workspace: Path, cache: Path, name: str) -> Run:
     finished = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, children_cpu_seconds() - before_cpu
     if finished.returncode != 0:
-        raise RuntimeError(f"rasa train failed ({finished.returncode}):\n{finished.stderr[-3000:]}")
+        output = (finished.stdout + finished.stderr)[-3000:]
+        raise RuntimeError(f"rasa train failed ({finished.returncode}):\n{output}")
     components, restored = component_times(finished.stdout + "\n" + finished.stderr)
     return Run(round(wall, 1), round(cpu, 1), components, restored)
 
@@ -107,7 +108,9 @@ def add_example(data: Path, intent: str, text: str) -> Path:
         if marker in content:
             head, tail = content.split(marker, 1)
             examples_start = tail.index("examples: |\n") + len("examples: |\n")
-            line = f"      - {text}\n"
+            first = tail[examples_start:].splitlines()[0]
+            indent = first[: len(first) - len(first.lstrip())]
+            line = f"{indent}- {text}\n"
             path.write_text(
                 head + marker + tail[:examples_start] + line + tail[examples_start:],
                 encoding="utf-8",

@@ -74,6 +74,18 @@ def test_add_example_puts_the_example_under_its_intent_and_keeps_the_rest(
     )
 
 
+def test_add_example_keeps_the_indentation_of_the_file(tmp_path: Path) -> None:
+    (tmp_path / "nlu").mkdir()
+    path = tmp_path / "nlu" / "chitchat.yml"
+    flush = NLU.replace("  - intent", "- intent").replace("    examples", "  examples")
+    flush = flush.replace("      - ", "    - ")
+    path.write_text(flush, encoding="utf-8")
+
+    add_example(tmp_path, "greet", "hiya")
+
+    assert "  examples: |\n    - hiya\n    - hello\n" in path.read_text(encoding="utf-8")
+
+
 def test_add_example_for_an_unknown_intent_fails(tmp_path: Path) -> None:
     (tmp_path / "nlu").mkdir()
     (tmp_path / "nlu" / "chitchat.yml").write_text(NLU, encoding="utf-8")
