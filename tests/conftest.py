@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import shop
+from bot.services import Clock, Services
 from bot.settings import ROOT
 
 # A Tuesday morning: stores and customer service are open, seed dates derive from it.
@@ -32,10 +33,18 @@ def shop_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
     monkeypatch.setenv("RELAY_NOW", FIXED_NOW)
     monkeypatch.delenv("RELAY_FACTS_FILE", raising=False)
-    shop.reset()
-    shop.repository()  # creates and seeds the database
+    services = Services.from_settings()
+    assert services.repository  # creates and seeds the database
+    shop.use(services)
     yield tmp_path / "shop.db"
-    shop.reset()
+
+
+@pytest.fixture(autouse=True)
+def action_services() -> Iterator[None]:
+    """Each test's actions use the services it gives them (shop.use), or fresh ones."""
+    shop.use(None)
+    yield
+    shop.use(None)
 
 
 @pytest.fixture
@@ -44,7 +53,8 @@ def at_time(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
 
     def move(moment: str) -> None:
         monkeypatch.setenv("RELAY_NOW", moment)
-        shop.settings.cache_clear()
+        current = shop.services()
+        shop.use(current.replaced(clock=Clock(current.facts.timezone, moment)))
 
     return move
 

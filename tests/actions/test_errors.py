@@ -20,12 +20,8 @@ class BrokenRepository:
 
 
 @pytest.fixture
-def broken_shop(shop_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken() -> BrokenRepository:
-        return BrokenRepository()
-
-    broken.cache_clear = lambda: None  # type: ignore[attr-defined]  # shop.reset() calls it
-    monkeypatch.setattr(shop, "repository", broken)
+def broken_shop(shop_db) -> None:
+    shop.use(shop.services().replaced(repository=BrokenRepository()))
 
 
 def test_action_answers_with_contact_details_when_the_database_fails(

@@ -10,6 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 from actions import shop
 from actions.session import ActionGreet, ActionSessionStart
+from bot.services import Services
+from bot.settings import load_settings
 
 
 def run(action, dispatcher, tracker, domain):
@@ -17,7 +19,7 @@ def run(action, dispatcher, tracker, domain):
 
 
 def maya_id() -> int:
-    return shop.repository().customer_by_email("maya.patel@example.com").id
+    return shop.services().repository.customer_by_email("maya.patel@example.com").id
 
 
 @pytest.mark.parametrize("sender_id", ["site-web-maya", "telegram-1001"])
@@ -97,9 +99,8 @@ class BrokenRepository:
         raise OperationalError("SELECT ...", {}, Exception("database is locked"))
 
 
-def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispatcher, domain):
-    monkeypatch.setattr(shop, "repository", BrokenRepository)
-    monkeypatch.setattr(shop, "tickets", BrokenRepository)
+def test_session_starts_even_when_the_database_fails(tracker, dispatcher, domain):
+    shop.use(Services(load_settings(), repository=BrokenRepository(), tickets=BrokenRepository()))
 
     events = run(ActionSessionStart(), dispatcher, tracker(sender_id="site-web-maya"), domain)
 
@@ -107,7 +108,7 @@ def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispa
 
 
 def _open_ticket(sender_id: str, **extra) -> None:
-    shop.tickets().create(
+    shop.services().tickets.create(
         conversation_id=sender_id,
         channel="rest",
         reason_code="request_human",
