@@ -205,8 +205,8 @@ class Services:
 def of_app(app: Any) -> Services:
     """The Rasa server's services, on its Sanic app's context.
 
-    Put there at start-up (bot/tools/rasa_server.py) or by a test; an app started
-    some other way (`rasa run`) gets the environment's on first use.
+    Built from the environment when the server starts (the channels' listeners ask
+    first, bot/channels/served.py), unless a test put its own there.
     """
     found = getattr(app.ctx, CONTEXT_KEY, None)
     if found is None:

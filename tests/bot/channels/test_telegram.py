@@ -54,8 +54,8 @@ from bot.channels.telegram_output import (
     split_text,
 )
 from bot.channels.telegram_queue import Retries
-from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
+from bot.services import Services
 from bot.settings import ROOT
 from bot.tools.services import CHANNEL_VARIABLES
 from tests.e2e.telegram_api import (
@@ -68,6 +68,7 @@ from tests.e2e.telegram_api import (
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import StandInAgent
+from tests.support.services import services_in
 from tests.support.sqlite import impatient_engine, locked
 from tests.support.telegram_inbox import handled, inbox_at
 from tests.support.waiting import until
@@ -103,9 +104,7 @@ def fresh(api: TelegramApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     # The channel records updates in the ticket database: a fresh SQLite file for each test.
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
-    runtime.reset()
-    yield
-    runtime.reset()
+    yield  # each app builds its services from this environment when it starts
 
 
 class Sleeps:
@@ -167,8 +166,11 @@ def app_for(
     telegram: TelegramInput,
     handler: Callable[[UserMessage], Awaitable[Any]],
     rasa: StandInAgent | None = None,
+    services: Services | None = None,
 ) -> Sanic:
     app = Sanic("relay_telegram_test")
+    if services is not None:
+        app.ctx.services = services
     app.blueprint(telegram.blueprint(handler), url_prefix="/webhooks/relay_telegram")
     app.ctx.agent = rasa or agent()
     return app
@@ -615,37 +617,31 @@ def test_the_updates_of_a_chat_are_handled_in_order(api: TelegramApi) -> None:
 def test_messages_go_through_the_handoff_gate(
     api: TelegramApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
-    runtime.reset()
-    try:
-        store: TicketStore = runtime.store()
-        gated_agent = agent()
-        events = [UserUttered("a person", input_channel="relay_telegram"), ConversationPaused()]
-        tracker = DialogueStateTracker.from_events(MAYAS_CHAT, events)
-        run(gated_agent.tracker_store.save(tracker))
-        ticket = store.create(
-            conversation_id=MAYAS_CHAT,
-            channel="relay_telegram",
-            reason_code="request_human",
-            explanation="Asked for a person",
-            priority=2,
-            summary="Asked for a person",
-            context={},
-            transcript=[],
-        )
-        gated_agent.parse_message = _parsed_as_nevermind
-        telegram = channel(api)
-        handler = Handler()
-        app = app_for(telegram, handler)
-        app.ctx.agent = gated_agent
-        run(post_all(app, telegram, message_update("never mind")))
-        assert handler.texts == ["never mind"]
-        assert store.get(ticket["id"])["status"] == "returned_to_bot"
-        assert not run(gated_agent.tracker_store.retrieve(MAYAS_CHAT)).is_paused()
-    finally:
-        runtime.reset()
+    services = services_in(tmp_path, monkeypatch)
+    store: TicketStore = services.tickets
+    gated_agent = agent()
+    events = [UserUttered("a person", input_channel="relay_telegram"), ConversationPaused()]
+    tracker = DialogueStateTracker.from_events(MAYAS_CHAT, events)
+    run(gated_agent.tracker_store.save(tracker))
+    ticket = store.create(
+        conversation_id=MAYAS_CHAT,
+        channel="relay_telegram",
+        reason_code="request_human",
+        explanation="Asked for a person",
+        priority=2,
+        summary="Asked for a person",
+        context={},
+        transcript=[],
+    )
+    gated_agent.parse_message = _parsed_as_nevermind
+    telegram = channel(api)
+    handler = Handler()
+    app = app_for(telegram, handler, services=services)
+    app.ctx.agent = gated_agent
+    run(post_all(app, telegram, message_update("never mind")))
+    assert handler.texts == ["never mind"]
+    assert store.get(ticket["id"])["status"] == "returned_to_bot"
+    assert not run(gated_agent.tracker_store.retrieve(MAYAS_CHAT)).is_paused()
 
 
 async def _parsed_as_nevermind(text: str) -> dict[str, Any]:

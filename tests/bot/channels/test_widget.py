@@ -13,7 +13,6 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +52,14 @@ from bot.channels.widget_session import (
     customer_signature,
     widget_secret,
 )
-from bot.handoff import runtime
 from bot.handoff.agents import add_agent
 from bot.handoff.context import AGENT_KEY
 from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import TicketStore
+from bot.services import Services
 from tests.support.asgi import serving
 from tests.support.rasa import Processor
+from tests.support.services import services_in
 
 SECRET = b"a-test-secret-that-is-long-enough"
 SHOP = "https://shop.example.com"
@@ -79,16 +79,16 @@ def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TicketStore]:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
+def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.delenv("RELAY_AGENTS_FILE", raising=False)
     monkeypatch.delenv(SECRET_ENV, raising=False)
     add_agent(tmp_path / "agents.yml", "alice", "Alice Moreau", "alice-secret-pw")
-    runtime.reset()
-    yield runtime.store()
-    runtime.reset()
+    return services_in(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def store(services: Services) -> TicketStore:
+    return services.tickets
 
 
 class StandInAgent:
@@ -133,13 +133,16 @@ def rasa() -> Rasa:
 
 
 @pytest.fixture
-def channel() -> WidgetInput:
-    return WidgetInput(allowed_origins=frozenset({SHOP}), session_secret=SECRET.decode())
+def channel(services: Services) -> WidgetInput:
+    channel = WidgetInput(allowed_origins=frozenset({SHOP}), session_secret=SECRET.decode())
+    channel.served.bind(services)
+    return channel
 
 
 @pytest.fixture
-def app(channel: WidgetInput, rasa: Rasa, agent: StandInAgent) -> Sanic:
+def app(channel: WidgetInput, rasa: Rasa, agent: StandInAgent, services: Services) -> Sanic:
     app = Sanic("relay_widget_test")
+    app.ctx.services = services
     app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/widget")
     app.ctx.agent = agent
     app.ctx.input_channels = [channel]
@@ -273,18 +276,22 @@ def test_an_unknown_key_fails_loudly() -> None:
         WidgetInput.from_credentials({"allowed_origin": SHOP})
 
 
-def test_the_session_secret_comes_from_the_credentials(store: TicketStore) -> None:
+def test_the_session_secret_comes_from_the_credentials(
+    services: Services, store: TicketStore
+) -> None:
     channel = WidgetInput.from_credentials({"session_secret": SECRET.decode()})
     assert isinstance(channel, WidgetInput)
+    channel.served.bind(services)
     token, sender = Sessions(SECRET).issue()
     assert channel.sessions.sender(token) == sender
 
 
 def test_an_empty_session_secret_falls_back_to_a_generated_one(
-    store: TicketStore, tmp_path: Path
+    services: Services, store: TicketStore, tmp_path: Path
 ) -> None:
     channel = WidgetInput.from_credentials({"session_secret": ""})
     assert isinstance(channel, WidgetInput)
+    channel.served.bind(services)
     channel.sessions.issue()
     assert (tmp_path / SECRET_FILE).exists()
 
@@ -306,8 +313,10 @@ def test_which_origins_may_call_the_api(origin: str | None, allowed: bool) -> No
     assert origin_allowed(origin, "relay", frozenset({SHOP})) is allowed
 
 
-def test_the_channel_sends_out_of_turn_through_the_outbox_as_the_widget() -> None:
-    output = WidgetInput().get_output_channel()
+def test_the_channel_sends_out_of_turn_through_the_outbox_as_the_widget(services: Services) -> None:
+    channel = WidgetInput()
+    channel.served.bind(services)
+    output = channel.get_output_channel()
     assert isinstance(output, WidgetOutbox) and output.name() == "widget"
     assert WidgetCollector.name() == "widget"
 
@@ -818,7 +827,7 @@ def test_updates_carry_the_csat_question_from_the_bot(
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("thanks", input_channel="widget"))
-    run(WidgetOutbox().send_text_with_buttons(sender, "How did we do?", CSAT))
+    run(WidgetOutbox(store).send_text_with_buttons(sender, "How did we do?", CSAT))
     answer = one(app, "GET", "/updates", params={"token": token})
     [message] = answer.json()["messages"]
     assert message["from"] == "bot" and message["buttons"] == CSAT
@@ -840,19 +849,21 @@ def test_updates_need_the_token(app: Sanic, channel: WidgetInput, store: TicketS
     assert "private" not in answer.text
 
 
-def test_who_handles_the_conversation(store: TicketStore) -> None:
-    assert handled_by("widget-a") == {"state": "bot", "agent": None}
+def test_who_handles_the_conversation(services: Services, store: TicketStore) -> None:
+    assert handled_by(services, "widget-a") == {"state": "bot", "agent": None}
     ticket = open_ticket(store, "widget-a")
-    assert handled_by("widget-a") == {"state": "waiting", "agent": None}
+    assert handled_by(services, "widget-a") == {"state": "waiting", "agent": None}
     store.claim(ticket["id"], "alice")
-    assert handled_by("widget-a") == {"state": "agent", "agent": "Alice Moreau"}
+    assert handled_by(services, "widget-a") == {"state": "agent", "agent": "Alice Moreau"}
     store.claim(open_ticket(store, "widget-b")["id"], "gone")
-    assert handled_by("widget-b") == {"state": "agent", "agent": None}  # never a username
+    assert handled_by(services, "widget-b") == {"state": "agent", "agent": None}  # never a username
     store.close(ticket["id"], "alice", "resolved")
-    assert handled_by("widget-a") == {"state": "bot", "agent": None}
+    assert handled_by(services, "widget-a") == {"state": "bot", "agent": None}
 
 
-def test_a_case_followed_up_by_email_leaves_the_bot_in_charge(store: TicketStore) -> None:
+def test_a_case_followed_up_by_email_leaves_the_bot_in_charge(
+    services: Services, store: TicketStore
+) -> None:
     store.create(
         conversation_id="widget-a",
         channel="widget",
@@ -865,7 +876,7 @@ def test_a_case_followed_up_by_email_leaves_the_bot_in_charge(store: TicketStore
         customer={"id": None, "name": None, "email": "maya@example.com"},
         follow_up_email="maya@example.com",
     )
-    assert handled_by("widget-a") == {"state": "bot", "agent": None}
+    assert handled_by(services, "widget-a") == {"state": "bot", "agent": None}
 
 
 # Static files

@@ -25,11 +25,12 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.handoff import runtime
 from bot.handoff.gate import MIN_CONFIDENCE, NEVERMIND, Gate
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
+from bot.services import Services
 from tests.support.rasa import Processor
+from tests.support.services import services_in
 from tests.support.tickets import open_ticket as opened
 
 CONVERSATION = "web-1"
@@ -68,13 +69,13 @@ class Rasa:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
-    runtime.reset()
-    yield runtime.store()
-    runtime.reset()
+def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
+    return services_in(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def store(services: Services) -> TicketStore:
+    return services.tickets
 
 
 @pytest.fixture
@@ -95,9 +96,10 @@ def rasa() -> Rasa:
 
 
 @pytest.fixture
-def gate(agent: StandInAgent, rasa: Rasa) -> Gate:
+def gate(agent: StandInAgent, rasa: Rasa, services: Services) -> Gate:
     gate = Gate(rasa)
-    gate.app = SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[]))  # type: ignore[assignment]
+    context = SimpleNamespace(agent=agent, input_channels=[], services=services)
+    gate.app = SimpleNamespace(ctx=context)  # type: ignore[assignment]
     return gate
 
 
