@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
-from sqlalchemy.exc import OperationalError
 
 from actions import shop
 from actions.session import ActionGreet, ActionSessionStart
 from bot.services import Services
 from bot.settings import load_settings
+from tests.support.broken import BrokenStore
 
 
 def run(action, dispatcher, tracker, domain):
@@ -91,16 +91,8 @@ def test_known_sender_replaces_a_previous_identity(shop_db, tracker, dispatcher,
     ]
 
 
-class BrokenRepository:
-    def customer_by_link(self, link):
-        raise OperationalError("SELECT ...", {}, Exception("database is locked"))
-
-    def open_for(self, sender_id):
-        raise OperationalError("SELECT ...", {}, Exception("database is locked"))
-
-
 def test_session_starts_even_when_the_database_fails(tracker, dispatcher, domain):
-    shop.use(Services(load_settings(), repository=BrokenRepository(), tickets=BrokenRepository()))
+    shop.use(Services(load_settings(), repository=BrokenStore(), tickets=BrokenStore()))
 
     events = run(ActionSessionStart(), dispatcher, tracker(sender_id="site-web-maya"), domain)
 

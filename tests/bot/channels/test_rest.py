@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,22 +30,11 @@ from bot.services import Services
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import Recorder, StandInAgent
-from tests.support.services import services_in
 from tests.support.tickets import open_ticket
 
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 SENDER = "k7Qe2Lr9xPa0Zt4M"  # what a chat front-end generates: random, 16+ characters
 TOKEN = "a-backend-token-of-some-length"
-
-
-@pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
-    return services_in(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def store(services: Services) -> TicketStore:
-    return services.tickets
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,21 +14,14 @@ from bot.handoff.webhook import Webhook
 from bot.ops import action_fallback
 from bot.services import Services
 from bot.settings import ROOT
-from tests.support.services import services_in
 from tests.support.tickets import open_ticket
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
+@pytest.fixture(autouse=True)
+def quiet_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Webhook, "send", lambda self, event, ticket: None)
-    return services_in(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def store(services: Services) -> TicketStore:
-    return services.tickets
 
 
 def call(action: str, text: str = "", intent: str = "greet", **tracker: Any) -> dict[str, Any]:
