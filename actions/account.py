@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import shop
 from actions.errors import answers_shop_errors
+from actions.shop import services
 from actions.verification import (
     check_email_for_order,
     check_order_id,
@@ -27,7 +27,7 @@ ACCOUNT_FORMS = ("loyalty_form", "subscription_form")
 def identified_customer(tracker: Tracker) -> CustomerView | None:
     """The customer their channel identified, or who proved one of their orders."""
     customer_id = verified_customer_id(tracker)
-    return shop.repository().customer(customer_id) if customer_id is not None else None
+    return services().repository.customer(customer_id) if customer_id is not None else None
 
 
 class AccountFormValidation(FormValidationAction):
@@ -77,7 +77,7 @@ class ActionResetPassword(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        facts = shop.facts()
+        facts = services().facts
         dispatcher.utter_message(
             response="utter_reset_password",
             reset_url=facts.reset_url,
@@ -101,7 +101,7 @@ class ActionLoyaltyPoints(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        facts = shop.facts()
+        facts = services().facts
         customer = identified_customer(tracker)
         if customer is not None:
             worth = (

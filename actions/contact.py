@@ -9,13 +9,14 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
+from actions.shop import services
 
 
 def tell_how_to_reach_staff(dispatcher: CollectingDispatcher, domain: DomainDict) -> None:
     """Says whether staff are available now, until when or from when, and how to reach them."""
-    facts = shop.facts()
-    now = shop.now()
+    facts = services().facts
+    now = services().clock.now()
     status = facts.support_hours.status(now)
     contact = {"phone": facts.contact_phone, "email": facts.contact_email}
     if status.open_now and status.today.closes:

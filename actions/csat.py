@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import shop
+from actions.shop import services
 from bot.handoff.tickets import TicketError
 
 SCORE = re.compile(r"(?<![\d.])([1-5])(?![\d.])")
@@ -53,7 +53,7 @@ class ActionHandoffResolved(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        ticket = shop.tickets().latest_for(tracker.sender_id)
+        ticket = services().tickets.latest_for(tracker.sender_id)
         dispatcher.utter_message(response="utter_handoff_resolved")
         return [SlotSet("csat_ticket", ticket["id"] if ticket else None)]
 
@@ -97,10 +97,10 @@ class ActionRecordCsat(Action):
             dispatcher.utter_message(response="utter_csat_skipped")
             return clear
         try:
-            ticket = shop.tickets().record_csat(
+            ticket = services().tickets.record_csat(
                 int(ticket_id), score, tracker.get_slot("csat_comment") or None
             )
-            shop.webhook().send("ticket.csat", ticket)
+            services().webhook.send("ticket.csat", ticket)
         except (SQLAlchemyError, TicketError):
             logging.getLogger(__name__).exception("could not store CSAT for ticket %s", ticket_id)
         dispatcher.utter_message(response="utter_csat_thanks" if score >= 4 else "utter_csat_sorry")

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import shop
+from actions.shop import services
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def answers_shop_errors(run: Run) -> Run:
             logger.exception(
                 "shop database error in %s for conversation %s", self.name(), tracker.sender_id
             )
-            facts = shop.facts()
+            facts = services().facts
             dispatcher.utter_message(
                 response="utter_shop_unavailable",
                 phone=facts.contact_phone,

@@ -19,8 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import shop, text
+from actions import text
 from actions.contact import tell_how_to_reach_staff
+from actions.shop import services
 from actions.verification import normalise_email
 from bot.handoff.context import context, one_line, topic_names, transcript
 
@@ -37,7 +38,7 @@ def _customer(tracker: Tracker) -> dict[str, Any]:
     customer_id = tracker.get_slot("customer_id")
     email = None
     if customer_id is not None:
-        known = shop.repository().customer(int(customer_id))
+        known = services().repository.customer(int(customer_id))
         email = known.email if known else None
     return {
         "id": int(customer_id) if customer_id is not None else None,
@@ -51,7 +52,7 @@ def _clear() -> list[EventType]:
 
 
 def _tell_queue(dispatcher: CollectingDispatcher, ticket: dict[str, Any]) -> None:
-    store, rules = shop.tickets(), shop.handoff_rules()
+    store, rules = services().tickets, services().rules
     position = store.position(ticket["id"])
     online = store.online_agents(rules.agent_online_seconds)
     handle = store.handle_seconds(rules.default_handle_minutes * 60)
@@ -73,8 +74,8 @@ def start_handoff(
 ) -> list[EventType]:
     """Opens a ticket for this conversation and tells the customer what happens next."""
     try:
-        store, rules = shop.tickets(), shop.handoff_rules()
-        now = shop.now()
+        store, rules = services().tickets, services().rules
+        now = services().clock.now()
         existing = store.open_for(tracker.sender_id)
         if existing is not None and existing["follow_up"]:
             # Already promised a reply by email: say so again, and keep helping.
@@ -88,7 +89,7 @@ def start_handoff(
         if existing is not None:
             _tell_queue(dispatcher, existing)
             return [*_clear(), ConversationPaused()]
-        status = shop.facts().support_hours.status(now)
+        status = services().facts.support_hours.status(now)
         customer = _customer(tracker)
         follow_up_by = None
         if not status.open_now:
@@ -101,7 +102,7 @@ def start_handoff(
                 ]
             opening = status.next_opening or now
             follow_up_by = opening + timedelta(hours=rules.follow_up_hours)
-        redaction = shop.settings().redact
+        redaction = services().settings.redact
         ctx = context(tracker.events, topic_names(domain.get("responses", {})), redaction)
         ticket = store.create(
             conversation_id=tracker.sender_id,
@@ -123,7 +124,7 @@ def start_handoff(
         dispatcher.utter_message(response="utter_handoff_failed")
         tell_how_to_reach_staff(dispatcher, domain)
         return _clear()
-    shop.webhook().send("ticket.created", ticket)
+    services().webhook.send("ticket.created", ticket)
     if follow_up_by is not None:
         dispatcher.utter_message(
             response="utter_handoff_after_hours",
@@ -137,7 +138,7 @@ def start_handoff(
 
 def reason_for(tracker: Tracker) -> tuple[str, str]:
     """Why this conversation goes to a person: (reason code, explanation for the agent)."""
-    rules = shop.handoff_rules()
+    rules = services().rules
     code = tracker.get_slot(REASON_SLOT)
     if code in rules.reasons:
         return code, tracker.get_slot(EXPLANATION_SLOT) or rules.reason(code).label

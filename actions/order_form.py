@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import shop
 from actions.errors import answers_shop_errors
+from actions.shop import services
 from actions.verification import (
     STOP_FORM,
     charge_lookup,
@@ -83,7 +83,7 @@ class OrderFormValidation(FormValidationAction):
         visitor = known_customer_id(tracker) is None
         if visitor and lookups_used_up(dispatcher, tracker):
             return {"order_id": None, "email": None, **STOP_FORM}
-        order = shop.repository().order(order_id)
+        order = services().repository.order(order_id)
         if order is not None and email != order.customer_email.lower():
             # An email that isn't this order's proves nothing; from a visitor it is a guess.
             result["email"] = None

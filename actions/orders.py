@@ -10,10 +10,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
 from actions.account import ACCOUNT_FORMS
 from actions.errors import answers_shop_errors
 from actions.order_form import OrderFormValidation
+from actions.shop import services
 from actions.verification import (
     charge_lookup,
     current_order,
@@ -44,7 +45,7 @@ class ActionAskOrderId(Action):
     ) -> list[EventType]:
         customer_id = known_customer_id(tracker)
         orders = (
-            shop.repository().recent_orders(customer_id, RECENT_ORDER_BUTTONS)
+            services().repository.recent_orders(customer_id, RECENT_ORDER_BUTTONS)
             if customer_id is not None
             else []
         )
@@ -99,7 +100,7 @@ class ActionCheckOrderStatus(Action):
         order = current_order(tracker)
         if order is None:
             return []
-        status = "late" if rules.is_late(order, shop.today()) else order.status
+        status = "late" if rules.is_late(order, services().clock.today()) else order.status
         email = normalise_email(tracker.get_slot("email"))
         visitor = known_customer_id(tracker) is None
         if visitor and email is not None and lookups_used_up(dispatcher, tracker):
@@ -138,7 +139,7 @@ class ActionCancelOrder(Action):
         reset = [SlotSet("confirm_cancel", None)]
         if order is None:
             return reset
-        facts = shop.facts()
+        facts = services().facts
         values = _order_values(order)
         if order.status == "cancelled":
             dispatcher.utter_message(response="utter_cancel_already", **values)
@@ -147,7 +148,9 @@ class ActionCancelOrder(Action):
                 response="utter_cancel_too_late_shipped", window=facts.return_window_days, **values
             )
         elif order.status == "delivered":
-            eligibility = rules.return_eligibility(order, shop.today(), facts.return_window_days)
+            eligibility = rules.return_eligibility(
+                order, services().clock.today(), facts.return_window_days
+            )
             deadline = text.day(eligibility.deadline) if eligibility.deadline else ""
             if eligibility.allowed:
                 dispatcher.utter_message(
@@ -173,7 +176,9 @@ class ActionCancelOrder(Action):
                     **values,
                 )
         elif tracker.get_slot("confirm_cancel") is True and is_verified_for(order, tracker):
-            cancelled = shop.repository().cancel_order(order.id, shop.now().replace(tzinfo=None))
+            cancelled = services().repository.cancel_order(
+                order.id, services().clock.now().replace(tzinfo=None)
+            )
             dispatcher.utter_message(
                 response="utter_order_cancelled_now",
                 order_id=order.id,
@@ -235,7 +240,7 @@ class ActionChangeAddress(Action):
             )
         elif tracker.get_slot("confirm_address") is True and is_verified_for(order, tracker):
             address = tracker.get_slot("new_address")
-            shop.repository().change_address(order.id, address)
+            services().repository.change_address(order.id, address)
             dispatcher.utter_message(
                 response="utter_address_changed", order_id=order.id, address=address
             )

@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
 from actions.errors import answers_shop_errors
+from actions.shop import services
 
 LOW_STOCK = 5
 
@@ -32,7 +33,7 @@ class ValidateProductForm(FormValidationAction):
     ) -> dict[str, Any]:
         if isinstance(value, list):
             value = value[0] if value else None
-        product = shop.repository().product(str(value or ""))
+        product = services().repository.product(str(value or ""))
         if product is None:
             dispatcher.utter_message(response="utter_product_unknown")
             return {"product": None}
@@ -48,10 +49,10 @@ class ActionProductAvailability(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reset = [SlotSet("product", None)]
-        product = shop.repository().product(str(tracker.get_slot("product") or ""))
+        product = services().repository.product(str(tracker.get_slot("product") or ""))
         if product is None:
             return reset
-        facts = shop.facts()
+        facts = services().facts
         values = {"product": product.name, "price": facts.money(product.price)}
         if product.stock > LOW_STOCK:
             dispatcher.utter_message(response="utter_product_in_stock", **values)

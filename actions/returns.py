@@ -9,9 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
 from actions.errors import answers_shop_errors
 from actions.order_form import OrderFormValidation
+from actions.shop import services
 from actions.verification import current_order, is_verified_for, owners_or_public
 from bot.shop import rules
 from bot.shop.views import OrderView, RefundView
@@ -38,14 +39,14 @@ class ValidateReturnForm(OrderFormValidation):
         return "validate_return_form"
 
     def needs_more_than_order(self, order: OrderView) -> bool:
-        window = shop.facts().return_window_days
-        return rules.return_eligibility(order, shop.today(), window).allowed
+        window = services().facts.return_window_days
+        return rules.return_eligibility(order, services().clock.today(), window).allowed
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         result = super().validate_order_id(value, dispatcher, tracker, domain)
-        order = shop.repository().order(result["order_id"]) if result["order_id"] else None
+        order = services().repository.order(result["order_id"]) if result["order_id"] else None
         if order is not None:
             # A one-item order needs no question; an item chosen for another order is dropped.
             chosen = _matching_item(order, tracker.get_slot("return_product"))
@@ -112,8 +113,10 @@ class ActionStartReturn(Action):
         order = current_order(tracker)
         if order is None:
             return reset
-        facts = shop.facts()
-        eligibility = rules.return_eligibility(order, shop.today(), facts.return_window_days)
+        facts = services().facts
+        eligibility = rules.return_eligibility(
+            order, services().clock.today(), facts.return_window_days
+        )
         if eligibility.reason == "cancelled":
             dispatcher.utter_message(response="utter_return_order_cancelled", order_id=order.id)
             return reset
@@ -154,8 +157,8 @@ class ActionStartReturn(Action):
                 status=existing.status,
             )
             return reset
-        booked = shop.repository().create_return(
-            order.id, product, reason, shop.now().replace(tzinfo=None)
+        booked = services().repository.create_return(
+            order.id, product, reason, services().clock.now().replace(tzinfo=None)
         )
         dispatcher.utter_message(
             response="utter_return_started",
@@ -178,7 +181,7 @@ class ValidateRefundStatusForm(OrderFormValidation):
 
 
 def _refund_values(refund: RefundView) -> dict[str, Any]:
-    facts = shop.facts()
+    facts = services().facts
     return {
         "order_id": refund.order_id,
         "amount": facts.money(refund.amount),
@@ -214,7 +217,7 @@ class ActionCheckRefundStatus(Action):
                 response="utter_refund_awaiting_return",
                 product=waiting.product,
                 order_id=order.id,
-                processing=shop.facts().refund_processing,
+                processing=services().facts.refund_processing,
             )
         else:
             dispatcher.utter_message(response="utter_refund_none", order_id=order.id)

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import shop
+from actions.shop import services
 from bot.identity import customer_link
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ActionSessionStart(Action):
         events: list[EventType] = [SessionStarted(), *_carried_over_slots(tracker)]
         link = customer_link(tracker.sender_id)
         try:
-            customer = shop.repository().customer_by_link(link) if link else None
+            customer = services().repository.customer_by_link(link) if link else None
         except SQLAlchemyError:
             logger.exception("could not look up customer for sender %s", tracker.sender_id)
             customer = None
@@ -81,7 +81,7 @@ def _first_name(tracker: Tracker) -> str | None:
 def _waiting_for_a_person(sender_id: str) -> bool:
     """An open handoff in the chat (not an after-hours one, answered by email)."""
     try:
-        ticket = shop.tickets().open_for(sender_id)
+        ticket = services().tickets.open_for(sender_id)
     except SQLAlchemyError:
         logger.exception("could not look up open tickets for %s", sender_id)
         return False

@@ -7,7 +7,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
+from actions.shop import services
 
 
 class ActionShippingInfo(Action):
@@ -17,7 +18,7 @@ class ActionShippingInfo(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        facts = shop.facts()
+        facts = services().facts
         options = "\n".join(
             text.render(
                 domain,
@@ -45,7 +46,7 @@ class ActionPaymentMethods(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        rows = [{"item": method} for method in shop.facts().payment_methods]
+        rows = [{"item": method} for method in services().facts.payment_methods]
         dispatcher.utter_message(
             response="utter_payment_methods", methods=text.lines(domain, "utter_list_line", rows)
         )

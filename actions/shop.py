@@ -1,82 +1,34 @@
-"""Access to the shop's data, facts and clock for actions, created once per process.
+"""The action server's services (bot/services.py), built once per process.
 
-Nothing connects at import time: the first action that needs the database
-creates the engine and, on a fresh database, the schema (and the demo data where
-RELAY_DEMO_DATA allows it: by default on the embedded SQLite database only).
+rasa-sdk imports the action modules itself, so they can't be handed an object:
+they call `services()`, the one accessor. Nothing connects at import time: the
+services are built when the first action runs, and each one on first use (the shop's
+repository creates the schema of a fresh database and, where RELAY_DEMO_DATA allows
+it, the demo data: by default on the embedded SQLite database only). Tests `use()`
+services of their own.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from functools import lru_cache
+import threading
 
-from bot.handoff.rules import HandoffRules, load_rules
-from bot.handoff.tickets import TicketStore
-from bot.handoff.webhook import Webhook
-from bot.settings import Settings, load_settings
-from bot.shop.facts import ShopFacts, load_facts
-from bot.shop.lookup_limits import LookupLimits
-from bot.shop.repository import ShopRepository, init_db, make_engine
+from bot.services import Services
+
+_lock = threading.Lock()
+_current: Services | None = None
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    return load_settings()
+def services() -> Services:
+    """This process's services (the environment's, unless `use` gave others)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Services.from_settings()
+        return _current
 
 
-@lru_cache(maxsize=1)
-def facts() -> ShopFacts:
-    return load_facts(settings().facts_file)
-
-
-def now() -> datetime:
-    """The current time in the shop's timezone (fixed by RELAY_NOW in tests and demos)."""
-    fixed = settings().now
-    if fixed:
-        moment = datetime.fromisoformat(fixed)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=facts().timezone)
-        return moment.astimezone(facts().timezone)
-    return datetime.now(facts().timezone)
-
-
-def today() -> date:
-    return now().date()
-
-
-@lru_cache(maxsize=1)
-def repository() -> ShopRepository:
-    engine = make_engine(settings().shop_db_url)
-    init_db(engine, today(), demo=settings().demo_data)
-    return ShopRepository(engine)
-
-
-@lru_cache(maxsize=1)
-def lookup_limits() -> LookupLimits:
-    """Visitors' order look-ups, counted in the shop's database."""
-    return LookupLimits(make_engine(settings().shop_db_url))
-
-
-@lru_cache(maxsize=1)
-def tickets() -> TicketStore:
-    """Handoff tickets, in the same database as the shop's data."""
-    return TicketStore(make_engine(settings().shop_db_url), redaction=settings().redact)
-
-
-@lru_cache(maxsize=1)
-def handoff_rules() -> HandoffRules:
-    return load_rules(settings().handoff_file)
-
-
-@lru_cache(maxsize=1)
-def webhook() -> Webhook:
-    """Ticket events for RELAY_WEBHOOK_URL; delivers pending ones at once, if there are any."""
-    given = settings()
-    engine = make_engine(given.shop_db_url)
-    return Webhook(engine, given.webhook_url, given.webhook_secret, given.webhook_fields)
-
-
-def reset() -> None:
-    """Forgets the cached settings, facts and databases (used by tests)."""
-    for cached in (settings, facts, repository, lookup_limits, tickets, handoff_rules, webhook):
-        cached.cache_clear()
+def use(given: Services | None) -> None:
+    """Makes the actions use `given` (None: the environment's, built on next use)."""
+    global _current
+    with _lock:
+        _current = given

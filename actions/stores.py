@@ -7,7 +7,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
+from actions.shop import services
 from bot.shop.facts import WEEKDAYS, DayHours
 
 
@@ -29,8 +30,8 @@ class ActionOpeningHours(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        facts = shop.facts()
-        now = shop.now()
+        facts = services().facts
+        now = services().clock.now()
         schedule = facts.store_hours
         status = schedule.status(now)
         if status.today.holiday:
@@ -79,11 +80,11 @@ class ActionStoreLocation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        facts = shop.facts()
+        facts = services().facts
         city = tracker.get_slot("city")
         store = facts.store_in(city) if city else None
         if store is not None:
-            today = facts.store_hours.hours_on(shop.today())
+            today = facts.store_hours.hours_on(services().clock.today())
             dispatcher.utter_message(
                 response="utter_store_in_city",
                 city=store.city,

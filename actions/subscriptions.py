@@ -9,9 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import shop, text
+from actions import text
 from actions.account import AccountFormValidation, identified_customer
 from actions.errors import answers_shop_errors
+from actions.shop import services
 from bot.shop.views import SubscriptionView
 
 RENEWAL_DAYS = 30
@@ -42,9 +43,9 @@ class ActionManageSubscription(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reset = [SlotSet("subscription_action", None)]
-        facts = shop.facts()
+        facts = services().facts
         customer = identified_customer(tracker)
-        subscription = shop.repository().subscription(customer.id) if customer else None
+        subscription = services().repository.subscription(customer.id) if customer else None
         if subscription is None:
             dispatcher.utter_message(
                 response="utter_subscription_none",
@@ -63,7 +64,7 @@ class ActionManageSubscription(Action):
     def _change(
         self, dispatcher: CollectingDispatcher, subscription: SubscriptionView, request: str
     ) -> None:
-        facts = shop.facts()
+        facts = services().facts
         target, applies_to = TRANSITIONS[request]
         if subscription.status not in applies_to:
             dispatcher.utter_message(
@@ -72,8 +73,10 @@ class ActionManageSubscription(Action):
                 status=subscription.status,
             )
             return
-        next_renewal = shop.today() + timedelta(days=RENEWAL_DAYS) if target == "active" else None
-        updated = shop.repository().update_subscription(subscription.id, target, next_renewal)
+        next_renewal = (
+            services().clock.today() + timedelta(days=RENEWAL_DAYS) if target == "active" else None
+        )
+        updated = services().repository.update_subscription(subscription.id, target, next_renewal)
         dispatcher.utter_message(
             response=CONFIRMATIONS[updated.status],
             plan=updated.plan,
@@ -89,7 +92,7 @@ class ActionManageSubscription(Action):
                 response="utter_subscription_renewal",
                 plan=subscription.plan,
                 next_renewal=text.day(subscription.next_renewal),
-                price=shop.facts().money(subscription.monthly_price),
+                price=services().facts.money(subscription.monthly_price),
             )
         else:
             dispatcher.utter_message(

@@ -16,7 +16,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import shop
+from actions.shop import services
 from bot.channels.inbound import CLIENT_KEY
 from bot.shop.views import OrderView
 
@@ -69,9 +69,9 @@ def lookups_used_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
 
     Asked before checking a guess, so that a refused guess never tells right from wrong.
     """
-    if not shop.lookup_limits().exhausted(tracker.sender_id, client_of(tracker)):
+    if not services().lookup_limits.exhausted(tracker.sender_id, client_of(tracker)):
         return False
-    facts = shop.facts()
+    facts = services().facts
     dispatcher.utter_message(
         response="utter_too_many_lookups", phone=facts.contact_phone, email=facts.contact_email
     )
@@ -81,7 +81,7 @@ def lookups_used_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
 def charge_lookup(tracker: Tracker, subject: str) -> None:
     """Counts a look-up of `subject` (an order number, a wrong email) against this visitor;
     trying the same one again costs nothing."""
-    shop.lookup_limits().record(tracker.sender_id, client_of(tracker), subject)
+    services().lookup_limits.record(tracker.sender_id, client_of(tracker), subject)
 
 
 def email_subject(email: str) -> str:
@@ -105,7 +105,7 @@ def owners_or_public(order: OrderView, tracker: Tracker, owners: str, public: st
 
 def current_order(tracker: Tracker) -> OrderView | None:
     order_id = normalise_order_id(tracker.get_slot("order_id"))
-    return shop.repository().order(order_id) if order_id else None
+    return services().repository.order(order_id) if order_id else None
 
 
 def check_order_id(
@@ -121,7 +121,7 @@ def check_order_id(
         if lookups_used_up(dispatcher, tracker):
             return {"order_id": None, **STOP_FORM}
         charge_lookup(tracker, f"order:{order_id}")
-    order = shop.repository().order(order_id)
+    order = services().repository.order(order_id)
     if order is None:
         dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
         return {"order_id": None}

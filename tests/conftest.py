@@ -12,7 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import shop
+from bot.services import Clock, Services
 from bot.settings import ROOT
+
+pytest_plugins = ["tests.support.services"]
 
 # A Tuesday morning: stores and customer service are open, seed dates derive from it.
 FIXED_NOW = "2026-11-24T11:00:00"
@@ -32,10 +35,18 @@ def shop_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
     monkeypatch.setenv("RELAY_NOW", FIXED_NOW)
     monkeypatch.delenv("RELAY_FACTS_FILE", raising=False)
-    shop.reset()
-    shop.repository()  # creates and seeds the database
+    services = Services.from_settings()
+    assert services.repository  # creates and seeds the database
+    shop.use(services)
     yield tmp_path / "shop.db"
-    shop.reset()
+
+
+@pytest.fixture(autouse=True)
+def action_services() -> Iterator[None]:
+    """Each test's actions use the services it gives them (shop.use), or fresh ones."""
+    shop.use(None)
+    yield
+    shop.use(None)
 
 
 @pytest.fixture
@@ -44,7 +55,8 @@ def at_time(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
 
     def move(moment: str) -> None:
         monkeypatch.setenv("RELAY_NOW", moment)
-        shop.settings.cache_clear()
+        current = shop.services()
+        shop.use(current.replaced(clock=Clock(current.facts.timezone, moment)))
 
     return move
 

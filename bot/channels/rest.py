@@ -42,8 +42,10 @@ from bot.channels.inbound import (
     same_secret,
 )
 from bot.channels.replies import domain_text
-from bot.handoff import runtime
+from bot.channels.served import Served
 from bot.handoff.gate import ConversationUnavailable, Gate
+from bot.handoff.tickets import TicketStore
+from bot.services import of_app
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,10 @@ def is_outbox_id(value: str) -> bool:
 class OutboxOutput(CollectingOutputChannel):
     """Keeps each message in the ticket database's outbox for the customer to fetch."""
 
+    def __init__(self, store: TicketStore) -> None:
+        super().__init__()
+        self._store = store
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -106,7 +112,7 @@ class OutboxOutput(CollectingOutputChannel):
         await super()._persist_message(message)
         recipient = str(message.get("recipient_id"))
         payload = {key: value for key, value in message.items() if key != "recipient_id"}
-        runtime.store().push(recipient, payload)
+        self._store.push(recipient, payload)
 
 
 class RelayRestInput(InputChannel):
@@ -129,6 +135,7 @@ class RelayRestInput(InputChannel):
         self._token = token
         self._namespace = identity.SITE if senders_are_customers else identity.REST
         self._floodgate = floodgate or Floodgate()
+        self.served = Served()
 
     @classmethod
     def name(cls) -> str:
@@ -147,7 +154,7 @@ class RelayRestInput(InputChannel):
         return cls(token, _flag(credentials.get(SENDERS_ARE_CUSTOMERS)))
 
     def get_output_channel(self) -> CollectingOutputChannel:
-        return OutboxOutput()
+        return OutboxOutput(self.served.services.tickets)
 
     def _authorize(self, request: Request) -> None:
         if self._token and not same_secret(
@@ -178,6 +185,7 @@ class RelayRestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rest = Blueprint("relay_rest", __name__)
         gate = Gate(on_new_message)
+        self.served.on_start(rest)
 
         @rest.middleware("request")
         async def attach(request: Request) -> None:
@@ -237,7 +245,8 @@ class RelayRestInput(InputChannel):
             except InboundError as refused:
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
-            return response.json({"messages": runtime.store().pull(conversation, int(after))})
+            outbox = of_app(request.app).tickets
+            return response.json({"messages": outbox.pull(conversation, int(after))})
 
         return rest
 

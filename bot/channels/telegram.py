@@ -63,9 +63,8 @@ from bot.channels.telegram_updates import (
     pressed,
     user_text,
 )
-from bot.handoff import runtime
 from bot.handoff.gate import Gate
-from bot.shop.repository import make_engine
+from bot.services import of_app
 
 __all__ = ["TelegramInput", "TelegramOutput", "TelegramConfigError", "NAME"]
 
@@ -87,6 +86,7 @@ MISSING_SECRET = (
 BAD_SECRET = "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
 BAD_BASE_URL = "TELEGRAM_BASE_URL must start with http:// or https://"
 UNRECORDED = "the update could not be recorded; send it again later"
+NOT_STARTED = "the Telegram channel's server has not started: it has no inbox yet"
 
 
 class TelegramConfigError(ValueError):
@@ -156,15 +156,19 @@ class TelegramInput(InputChannel):
         if not self.enabled:
             return telegram
         gate = Gate(on_new_message)
-        inbox = self._inbox or Inbox(make_engine(runtime.settings().shop_db_url))
         handle = functools.partial(self._handle_update, deliver=gate.deliver)
-        queue = self.queue = UpdateQueue(inbox, handle, self._retries)
+
+        @telegram.listener("before_server_start")
+        async def prepare(app: Any, loop: Any) -> None:
+            """Records updates in the inbox given, or the server's shop database's."""
+            inbox = self._inbox or Inbox(of_app(app).engine)
+            self.queue = UpdateQueue(inbox, handle, self._retries)
 
         @telegram.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:
             """Retries what an earlier run left unhandled, and what Rasa can't take yet."""
             gate.app = app
-            queue.start()
+            self._started().start()
 
         @telegram.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -182,7 +186,7 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "not a Telegram update"}, 400)
             gate.app = request.app
             try:
-                accepted = await queue.accept(update_id, chat_key(payload), payload)
+                accepted = await self._started().accept(update_id, chat_key(payload), payload)
             except SQLAlchemyError as error:
                 logger.error(
                     "telegram update %s could not be recorded, answered 500 for Telegram to "
@@ -200,6 +204,11 @@ class TelegramInput(InputChannel):
             await self.close()
 
         return telegram
+
+    def _started(self) -> UpdateQueue:
+        if self.queue is None:
+            raise RuntimeError(NOT_STARTED)
+        return self.queue
 
     async def idle(self) -> None:
         """Waits until every update received so far was handled or left for a retry (tests)."""

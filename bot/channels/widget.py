@@ -40,6 +40,7 @@ from bot.channels.flood import Floodgate
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, InboundError, json_object, message_text
 from bot.channels.replies import domain_text
 from bot.channels.rest import OutboxOutput, is_outbox_id
+from bot.channels.served import Served
 from bot.channels.widget_messages import (
     AGENT_EVENTS,
     agents_words,
@@ -61,8 +62,8 @@ from bot.channels.widget_session import (
     identity_secret,
     widget_secret,
 )
-from bot.handoff import runtime
 from bot.handoff.gate import ConversationUnavailable, Gate
+from bot.services import of_app
 
 logger = logging.getLogger(__name__)
 
@@ -225,6 +226,7 @@ class WidgetInput(InputChannel):
         self._secret = session_secret
         self._sessions: Sessions | None = None
         self._floodgate = floodgate or Floodgate()
+        self.served = Served()
 
     @classmethod
     def name(cls) -> str:
@@ -246,13 +248,13 @@ class WidgetInput(InputChannel):
         )
 
     def get_output_channel(self) -> CollectingOutputChannel:
-        return WidgetOutbox()
+        return WidgetOutbox(self.served.services.tickets)
 
     @property
     def sessions(self) -> Sessions:
         """Created on first use, so the secret file is only written by a running server."""
         if self._sessions is None:
-            data_dir = runtime.settings().data_dir
+            data_dir = self.served.services.settings.data_dir
             self._sessions = Sessions(
                 widget_secret(data_dir, self._secret), identity=identity_secret(data_dir)
             )
@@ -316,12 +318,14 @@ class WidgetInput(InputChannel):
             token, _ = self.sessions.issue_for_customer(customer, until)
         sender = self.sessions.sender(token)
         assert sender is not None
-        state = handled_by(sender) if customer is not None else NEW_CONVERSATION
+        services = self.served.services
+        state = handled_by(services, sender) if customer is not None else NEW_CONVERSATION
         return response.json({"token": token, "resumed": False, **state})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         widget = Blueprint("relay_widget", __name__)
         gate = Gate(on_new_message)
+        self.served.on_start(widget)
 
         @widget.middleware("request")
         async def attach(request: Request) -> None:
@@ -335,6 +339,7 @@ class WidgetInput(InputChannel):
         @self._api
         async def session(request: Request) -> HTTPResponse:
             """Issues a session (POST without a token) or resumes one."""
+            services = of_app(request.app)
             if request.method == "GET":
                 token = request.args.get("token")
             else:
@@ -342,12 +347,13 @@ class WidgetInput(InputChannel):
             if token is None and request.method == "POST":
                 return self._new_session(_body(request))
             sender = self._sender(token)
-            return response.json({"token": token, "resumed": True, **handled_by(sender)})
+            return response.json({"token": token, "resumed": True, **handled_by(services, sender)})
 
         @widget.route("/message", methods=["POST", "OPTIONS"])
         @self._api
         async def message(request: Request) -> HTTPResponse:
             """Passes the customer's message on; answers with the bot's replies."""
+            services = of_app(request.app)
             body = _body(request)
             sender = self._sender(body.get("token"))
             text = _message_text(body)
@@ -368,21 +374,26 @@ class WidgetInput(InputChannel):
                 return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             replies = [bot_message(reply) for reply in collector.messages]
             shaped = [{"from": "bot", **reply} for reply in replies if reply]
-            return response.json({"messages": shaped, **handled_by(sender)})
+            return response.json({"messages": shaped, **handled_by(services, sender)})
 
         @widget.route("/history", methods=["GET", "OPTIONS"])
         @self._api
         async def conversation(request: Request) -> HTTPResponse:
             """The conversation so far, and the outbox id to fetch `/updates` after."""
+            services = of_app(request.app)
             sender = self._sender(request.args.get("token"))
             agent = self._rasa(request)
             # Under the conversation's lock (agents write under it), so the history and
             # the outbox position agree: nothing shown twice, nothing missed.
             async with agent.lock_store.lock(sender):
-                after = last_outbox_id(sender)
+                after = last_outbox_id(services.tickets, sender)
                 tracker = await agent.tracker_store.retrieve(sender)
             return response.json(
-                {"messages": history(events_of(tracker)), "after": after, **handled_by(sender)}
+                {
+                    "messages": history(events_of(tracker)),
+                    "after": after,
+                    **handled_by(services, sender),
+                }
             )
 
         @widget.route("/updates", methods=["GET", "OPTIONS"])
@@ -393,7 +404,8 @@ class WidgetInput(InputChannel):
             after = request.args.get("after") or "0"
             if not is_outbox_id(after):
                 raise InboundError(400, BAD_AFTER)
-            store = runtime.store()
+            services = of_app(request.app)
+            store = services.tickets
             pending = store.pull(sender, int(after))
             agents: dict[str, str] = {}
             if pending:
@@ -405,7 +417,11 @@ class WidgetInput(InputChannel):
             shaped = [later_message(message, agents) for message in pending]
             last = pending[-1]["id"] if pending else int(after)
             return response.json(
-                {"messages": [m for m in shaped if m], "after": last, **handled_by(sender)}
+                {
+                    "messages": [m for m in shaped if m],
+                    "after": last,
+                    **handled_by(services, sender),
+                }
             )
 
         @widget.route("/demo", methods=["GET"])

@@ -12,8 +12,9 @@ from typing import Any
 
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.handoff import runtime
 from bot.handoff.context import AGENT_KEY
+from bot.handoff.tickets import TicketStore
+from bot.services import Services
 
 MAX_HISTORY = 200  # messages a reload shows
 AGENT_EVENTS = 200  # latest tracker events searched for an agent's words
@@ -109,14 +110,14 @@ def later_message(message: dict[str, Any], agents: dict[str, str]) -> dict[str, 
     return {"id": message["id"], **sender, **shaped}
 
 
-def handled_by(sender: str) -> dict[str, Any]:
+def handled_by(services: Services, sender: str) -> dict[str, Any]:
     """Who handles the conversation now: the bot, nobody yet (waiting) or an agent."""
-    ticket = runtime.store().open_for(sender)
+    ticket = services.tickets.open_for(sender)
     if ticket is None or ticket.get("follow_up"):
         # A case followed up by email leaves the bot chatting meanwhile.
         return {"state": "bot", "agent": None}
     if ticket["status"] == "assigned":
-        known = runtime.agents().get(ticket.get("assignee") or "")
+        known = services.agents().get(ticket.get("assignee") or "")
         return {"state": "agent", "agent": known.name if known else None}
     return {"state": "waiting", "agent": None}
 
@@ -125,8 +126,8 @@ def events_of(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
     return [event.as_dict() for event in tracker.events] if tracker else []
 
 
-def last_outbox_id(sender: str) -> int:
-    store, last = runtime.store(), 0
+def last_outbox_id(store: TicketStore, sender: str) -> int:
+    last = 0
     while batch := store.pull(sender, last):
         last = batch[-1]["id"]
     return last

@@ -27,7 +27,6 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.inbound import bearer, clean_text, credential
-from bot.handoff import runtime
 from bot.handoff.agents import (
     ROLES,
     Agent,
@@ -37,8 +36,9 @@ from bot.handoff.agents import (
 )
 from bot.handoff.context import context, topic_names, transcript
 from bot.handoff.conversations import Conversations, NotDelivered
-from bot.handoff.tickets import MAX_TEXT, TicketError
+from bot.handoff.tickets import MAX_TEXT, TicketError, TicketStore
 from bot.ops.conversation_store import ConversationStoreDown
+from bot.services import Services, of_app
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _client(request: Request) -> str:
 
 
 def _secure(request: Request) -> bool:
-    return request.scheme == "https" or runtime.settings().secure_cookies
+    return request.scheme == "https" or of_app(request.app).settings.secure_cookies
 
 
 def _set_cookie(reply: HTTPResponse, request: Request, name: str, value: str, **extra: Any) -> None:
@@ -114,13 +114,14 @@ def signed_in(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         token, from_cookie = _token(request)
+        services = of_app(request.app)
         try:
-            agent = runtime.sessions().agent(token, runtime.agents())
+            agent = services.sessions.agent(token, services.agents())
             if agent is None:
                 return error(401, SIGN_IN_FIRST)
             if request.method != "GET" and from_cookie and not request.headers.get(CSRF_HEADER):
                 return error(403, f"Missing {CSRF_HEADER} header")
-            runtime.store().touch_agent(agent.username)
+            services.tickets.touch_agent(agent.username)
             return await handler(request, agent, *args, **kwargs)
         except TicketError as failure:
             return error(failure.status, failure.message)
@@ -143,18 +144,20 @@ def admin_only(handler: Handler) -> Handler:
     return wrapped
 
 
-def may_open(ticket: dict[str, Any], agent: Agent) -> bool:
+def may_open(store: TicketStore, ticket: dict[str, Any], agent: Agent) -> bool:
     """Admins open any ticket; agents all but a colleague's case in progress (unless it
     was theirs before: a transfer doesn't lock the previous owner out of its history)."""
     if agent.is_admin or ticket["status"] != "assigned":
         return True
-    return runtime.store().held_by(ticket, agent.username)
+    return store.held_by(ticket, agent.username)
 
 
-def present(ticket: dict[str, Any], agents: dict[str, Agent] | None = None) -> dict[str, Any]:
+def present(
+    services: Services, ticket: dict[str, Any], agents: dict[str, Agent] | None = None
+) -> dict[str, Any]:
     """A ticket as the API shows it: agents with their names, reasons with their labels."""
-    agents = runtime.agents() if agents is None else agents
-    rules = runtime.rules()
+    agents = services.agents() if agents is None else agents
+    rules = services.rules
 
     def agent(username: str | None) -> dict[str, str] | None:
         if username is None:
@@ -202,7 +205,8 @@ class Console:
     def __init__(self, request: Request) -> None:
         self.conversations = Conversations(request.app)
         self.domain = request.app.ctx.agent.domain
-        self.store = runtime.store()
+        self.services = of_app(request.app)
+        self.store = self.services.tickets
 
     async def refreshed(self, ticket_id: int) -> dict[str, Any]:
         """The ticket, its transcript and context brought up to date while it is open."""
@@ -216,7 +220,7 @@ class Console:
         events = await self.conversations.events(ticket["conversation_id"])
         if events:
             topics = topic_names(self.domain.responses)
-            redaction = runtime.settings().redact
+            redaction = self.services.settings.redact
             self.store.update_transcript(
                 ticket["id"], transcript(events, redaction), context(events, topics, redaction)
             )
@@ -228,7 +232,7 @@ class Console:
         await self.conversations.set_paused(conversation, True)
         if before["assignee"] != agent.username:
             await self.conversations.utter(conversation, "utter_agent_joined", agent=agent.name)
-        runtime.webhook().send("ticket.claimed", ticket)
+        self.services.webhook.send("ticket.claimed", ticket)
         return await self.refreshed(ticket_id)
 
     async def reply(self, ticket_id: int, agent: Agent, text: str) -> dict[str, Any]:
@@ -257,7 +261,7 @@ class Console:
             )
         else:
             await self.conversations.utter(conversation, "utter_handoff_returned")
-        runtime.webhook().send(f"ticket.{status}", closed)
+        self.services.webhook.send(f"ticket.{status}", closed)
         return self.store.get(ticket_id)
 
 
@@ -308,26 +312,27 @@ class ConsoleChannel(InputChannel):
                 return error(503, UNAVAILABLE)
 
         async def sign_in(request: Request) -> HTTPResponse:
+            services = of_app(request.app)
             body = request.json if isinstance(request.json, dict) else {}
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
             if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
                 return error(401, WRONG_PASSWORD)
             client = _client(request)
-            known_device = runtime.devices().knows(request.cookies.get(DEVICE_COOKIE), username)
-            guard = runtime.guard()
+            known_device = services.devices.knows(request.cookies.get(DEVICE_COOKIE), username)
+            guard = services.guard
             if guard.blocked(username, client, known_device):
                 return error(429, TOO_MANY)
-            agent = runtime.agents().get(username)
-            if not await runtime.hasher().check(password, agent):
+            agent = services.agents().get(username)
+            if not await services.hasher.check(password, agent):
                 guard.failed(username, client)
                 return error(401, WRONG_PASSWORD)
             assert agent is not None
             guard.succeeded(username, client)
-            token = runtime.sessions().issue(agent)
-            runtime.store().touch_agent(agent.username)
+            token = services.sessions.issue(agent)
+            services.tickets.touch_agent(agent.username)
             reply = ok({"agent": agent.profile(), "token": token})
             _set_cookie(reply, request, COOKIE, token)
-            device = runtime.devices().issue(agent.username)
+            device = services.devices.issue(agent.username)
             _set_cookie(
                 reply, request, DEVICE_COOKIE, device, path=f"/console{api}/login", max_age=31536000
             )
@@ -336,8 +341,9 @@ class ConsoleChannel(InputChannel):
         @console.route(f"{api}/logout", methods=["POST"])
         @signed_in
         async def logout(request: Request, agent: Agent) -> HTTPResponse:
-            runtime.sessions().revoke(_token(request)[0])
-            runtime.store().sign_out(agent.username)
+            services = of_app(request.app)
+            services.sessions.revoke(_token(request)[0])
+            services.tickets.sign_out(agent.username)
             reply = ok({"signed_out": True})
             _set_cookie(reply, request, COOKIE, "", max_age=0)
             return reply
@@ -350,13 +356,14 @@ class ConsoleChannel(InputChannel):
         @console.route(f"{api}/agents", methods=["GET"])
         @signed_in
         async def agents(request: Request, agent: Agent) -> HTTPResponse:
-            rules = runtime.rules()
-            online = set(runtime.store().online_agents(rules.agent_online_seconds))
+            services = of_app(request.app)
+            rules = services.rules
+            online = set(services.tickets.online_agents(rules.agent_online_seconds))
             return ok(
                 {
                     "agents": [
                         {**other.profile(), "online": other.username in online}
-                        for other in runtime.agents().values()
+                        for other in services.agents().values()
                     ]
                 }
             )
@@ -366,92 +373,110 @@ class ConsoleChannel(InputChannel):
         @admin_only
         async def save_agent(request: Request, agent: Agent) -> HTTPResponse:
             """Adds an agent or resets one (a new password ends their sessions)."""
+            services = of_app(request.app)
             body = request.json if isinstance(request.json, dict) else {}
             username, password = str(body.get("username") or ""), str(body.get("password") or "")
             name = clean_text(str(body.get("name") or username))[:120]
             role = body.get("role")
             if role is not None and role not in ROLES:
                 return error(400, f"`role` is one of {list(ROLES)}")
-            path = runtime.settings().agents_file
+            path = services.settings.agents_file
             assert path is not None
             try:
                 saved = await asyncio.to_thread(add_agent, path, username, name, password, role)
             except AgentsError as refused:
                 return error(400, str(refused))
-            ended = runtime.sessions().revoke_all(saved.username)
+            ended = services.sessions.revoke_all(saved.username)
             return ok({"agent": saved.profile(), "sessions_ended": ended})
 
         @console.route(f"{api}/agents/<username>", methods=["DELETE"])
         @signed_in
         @admin_only
         async def delete_agent(request: Request, agent: Agent, username: str) -> HTTPResponse:
+            services = of_app(request.app)
             if username == agent.username:
                 return error(400, "You can't remove yourself")
-            path = runtime.settings().agents_file
+            path = services.settings.agents_file
             assert path is not None
             try:
                 removed = await asyncio.to_thread(remove_agent, path, username)
             except AgentsError as refused:
                 return error(404 if "no agent" in str(refused) else 400, str(refused))
-            runtime.sessions().revoke_all(removed.username)
+            services.sessions.revoke_all(removed.username)
             return ok({"removed": removed.username})
 
         @console.route(f"{api}/tickets", methods=["GET"])
         @signed_in
         async def tickets(request: Request, agent: Agent) -> HTTPResponse:
+            services = of_app(request.app)
             status = request.args.get("status", "open")
             if status not in ("open", "all"):
                 return error(400, "status is open or all")
-            known = runtime.agents()
-            found = runtime.store().queue(status)
-            return ok({"tickets": [present(t, known) for t in found]})
+            known = services.agents()
+            found = services.tickets.queue(status)
+            return ok({"tickets": [present(services, t, known) for t in found]})
 
         @console.route(f"{api}/tickets/<ticket_id:int>", methods=["GET"])
         @signed_in
         async def ticket(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            if not may_open(runtime.store().get(ticket_id), agent):
+            services = of_app(request.app)
+            if not may_open(services.tickets, services.tickets.get(ticket_id), agent):
                 return error(403, NOT_YOURS)
-            return ok({"ticket": present(await Console(request).refreshed(ticket_id))})
+            console = Console(request)
+            return ok({"ticket": present(services, await console.refreshed(ticket_id))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/claim", methods=["POST"])
         @signed_in
         async def claim(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            return ok({"ticket": present(await Console(request).claim(ticket_id, agent))})
+            console = Console(request)
+            return ok({"ticket": present(console.services, await console.claim(ticket_id, agent))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/reply", methods=["POST"])
         @signed_in
         async def reply(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             text = _text(request)
-            return ok({"ticket": present(await Console(request).reply(ticket_id, agent, text))})
+            console = Console(request)
+            ticket = await console.reply(ticket_id, agent, text)
+            return ok({"ticket": present(console.services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/note", methods=["POST"])
         @signed_in
         async def note(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
+            services = of_app(request.app)
             text = _text(request)
-            if not may_open(runtime.store().get(ticket_id), agent):
+            if not may_open(services.tickets, services.tickets.get(ticket_id), agent):
                 return error(403, NOT_YOURS)
-            return ok({"ticket": present(runtime.store().note(ticket_id, agent.username, text))})
+            return ok(
+                {
+                    "ticket": present(
+                        services, services.tickets.note(ticket_id, agent.username, text)
+                    )
+                }
+            )
 
         @console.route(f"{api}/tickets/<ticket_id:int>/transfer", methods=["POST"])
         @signed_in
         async def transfer(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
+            services = of_app(request.app)
             to = _text(request, "to")
-            if to not in runtime.agents():
+            if to not in services.agents():
                 return error(400, f"No agent called {to!r}")
-            ticket = runtime.store().transfer(ticket_id, agent.username, to, agent.is_admin)
-            runtime.webhook().send("ticket.transferred", ticket)
-            return ok({"ticket": present(ticket)})
+            ticket = services.tickets.transfer(ticket_id, agent.username, to, agent.is_admin)
+            services.webhook.send("ticket.transferred", ticket)
+            return ok({"ticket": present(services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/resolve", methods=["POST"])
         @signed_in
         async def resolve(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            ticket = await Console(request).close(ticket_id, agent, "resolved")
-            return ok({"ticket": present(ticket)})
+            console = Console(request)
+            ticket = await console.close(ticket_id, agent, "resolved")
+            return ok({"ticket": present(console.services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/return", methods=["POST"])
         @signed_in
         async def hand_back(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
-            ticket = await Console(request).close(ticket_id, agent, "returned_to_bot")
-            return ok({"ticket": present(ticket)})
+            console = Console(request)
+            ticket = await console.close(ticket_id, agent, "returned_to_bot")
+            return ok({"ticket": present(console.services, ticket)})
 
         return console

@@ -22,12 +22,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from bot.channels.payloads import customer_text, offered
-from bot.handoff import runtime
 from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import TicketError
 from bot.ops import logs
 from bot.ops.conversation_store import ConversationStoreDown
 from bot.ops.hardening import harden
+from bot.services import of_app
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Gate:
         agent = getattr(self.app.ctx, "agent", None)
         if agent is None or getattr(agent, "tracker_store", None) is None:
             raise ConversationUnavailable("the assistant is still starting")
-        harden(agent)
+        harden(agent, of_app(self.app))
         try:
             tracker: DialogueStateTracker | None = await agent.tracker_store.retrieve(sender_id)
         except Exception as error:
@@ -92,7 +92,8 @@ class Gate:
     async def _maybe_withdraw(self, message: UserMessage) -> None:
         assert self.app is not None
         conversations = Conversations(self.app)
-        ticket = runtime.store().open_for(message.sender_id)
+        services = of_app(self.app)
+        ticket = services.tickets.open_for(message.sender_id)
         if ticket is None:
             # Paused with no open ticket (closed while the server was down): never stay mute.
             await conversations.set_paused(message.sender_id, False)
@@ -101,10 +102,10 @@ class Gate:
             return
         if await self._withdraws(message):
             try:
-                closed = runtime.store().close(
+                closed = services.tickets.close(
                     ticket["id"], None, "returned_to_bot", only_if="waiting"
                 )
             except TicketError:  # an agent claimed it a moment ago: the person stays
                 return
             await conversations.set_paused(message.sender_id, False)
-            runtime.webhook().send("ticket.returned_to_bot", closed)
+            services.webhook.send("ticket.returned_to_bot", closed)

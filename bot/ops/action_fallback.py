@@ -16,15 +16,13 @@ named from domain.yml), so Rasa carries on as if the action had run:
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handoff import runtime
 from bot.handoff.context import context, one_line, topic_names, transcript
-from bot.shop.facts import load_facts
+from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +45,18 @@ def _answer(responses: list[str], events: list[dict[str, Any]], **values: Any) -
     return {"events": events, "responses": [{"response": name, **values} for name in responses]}
 
 
-@functools.lru_cache(maxsize=1)
-def _contact() -> dict[str, str]:
-    facts = load_facts(runtime.settings().facts_file)
+def _contact(services: Services) -> dict[str, str]:
+    facts = services.facts
     return {"phone": facts.contact_phone, "email": facts.contact_email}
 
 
-def _session_start(call: dict[str, Any]) -> dict[str, Any]:
+def _session_start(services: Services, call: dict[str, Any]) -> dict[str, Any]:
     events: list[dict[str, Any]] = [
         {"event": "session_started"},
         {"event": "action", "name": "action_listen"},
     ]
     try:
-        ticket = runtime.store().open_for(str(call.get("sender_id")))
+        ticket = services.tickets.open_for(str(call.get("sender_id")))
     except SQLAlchemyError:
         ticket = None
     if ticket is not None and not ticket["follow_up"]:
@@ -67,29 +64,29 @@ def _session_start(call: dict[str, Any]) -> dict[str, Any]:
     return {"events": events, "responses": []}
 
 
-def _reason(call: dict[str, Any]) -> str:
+def _reason(services: Services, call: dict[str, Any]) -> str:
     code = HANDOFFS[str(call.get("next_action"))]
     intent = ((call.get("tracker") or {}).get("latest_message") or {}).get("intent") or {}
-    if code == "request_human" and intent.get("name") in runtime.rules().always_human_intents:
+    if code == "request_human" and intent.get("name") in services.rules.always_human_intents:
         return "always_human"
     return code
 
 
-def _open_ticket(call: dict[str, Any]) -> dict[str, Any]:
+def _open_ticket(services: Services, call: dict[str, Any]) -> dict[str, Any]:
     """Opens the handoff ticket from what the call carries (the whole tracker)."""
     tracker = call.get("tracker") or {}
     events = list(tracker.get("events") or [])
     slots = tracker.get("slots") or {}
     domain = call.get("domain") or {}
-    rules = runtime.rules()
-    code = _reason(call)
-    redaction = runtime.settings().redact
+    rules = services.rules
+    code = _reason(services, call)
+    redaction = services.settings.redact
     ctx = context(events, topic_names(domain.get("responses") or {}), redaction)
     channel = next(
         (e.get("input_channel") for e in reversed(events) if e.get("event") == "user"), None
     )
     customer_id = slots.get("customer_id")
-    return runtime.store().create(
+    return services.tickets.create(
         conversation_id=str(call.get("sender_id")),
         channel=channel or "rest",
         reason_code=code,
@@ -106,23 +103,23 @@ def _open_ticket(call: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-async def _handoff(call: dict[str, Any]) -> dict[str, Any]:
+async def _handoff(services: Services, call: dict[str, Any]) -> dict[str, Any]:
     try:
-        ticket = await asyncio.to_thread(_open_ticket, call)
+        ticket = await asyncio.to_thread(_open_ticket, services, call)
     except SQLAlchemyError:
         logger.exception("could not open a ticket for %s either", call.get("sender_id"))
-        return _answer([DOWN_NO_HANDOFF], [], **_contact())
-    runtime.webhook().send("ticket.created", ticket)
+        return _answer([DOWN_NO_HANDOFF], [], **_contact(services))
+    services.webhook.send("ticket.created", ticket)
     return _answer([DOWN_HANDOFF], [{"event": "pause"}])
 
 
-async def answer(call: dict[str, Any], reason: str) -> dict[str, Any]:
+async def answer(services: Services, call: dict[str, Any], reason: str) -> dict[str, Any]:
     """The response Relay gives for the action `call` names (see the module docstring)."""
     name = str(call.get("next_action") or "")
     if name == "action_session_start":
-        return await asyncio.to_thread(_session_start, call)
+        return await asyncio.to_thread(_session_start, services, call)
     if name in HANDOFFS:
-        return await _handoff(call)
+        return await _handoff(services, call)
     active = ((call.get("tracker") or {}).get("active_loop") or {}).get("name")
     if name.startswith("validate_") or active:
         return _answer([DOWN], list(STOP_FORM))

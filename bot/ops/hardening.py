@@ -7,24 +7,24 @@ through the HTTP API) is hardened too. Idempotent and cheap.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
-from bot.handoff import runtime
 from bot.ops import action_fallback
 from bot.ops.action_guard import guard
 from bot.ops.conversation_store import make_strict
+from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
 
-def harden(agent: Any) -> None:
-    """See the module docstring."""
+def harden(agent: Any, services: Services) -> None:
+    """See the module docstring; Relay's own answers use `services` (tickets, rules)."""
     if agent is None:
         return
     if make_strict(getattr(agent, "tracker_store", None)):
         logger.info("the conversation store now fails loudly instead of forgetting")
-    if guard(agent, action_fallback.answer, runtime.settings().action_timeout):
-        logger.info(
-            "calls to the action server time out after %g s", runtime.settings().action_timeout
-        )
+    timeout = services.settings.action_timeout
+    if guard(agent, functools.partial(action_fallback.answer, services), timeout):
+        logger.info("calls to the action server time out after %g s", timeout)

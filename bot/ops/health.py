@@ -25,7 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff import runtime
+from bot.services import of_app
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def readiness(app: Any) -> dict[str, str]:
     checks = {
         "model": asyncio.sleep(0),
         "conversations": agent.tracker_store.retrieve(PROBE_CONVERSATION),
-        "tickets": asyncio.to_thread(runtime.store().ping),
+        "tickets": asyncio.to_thread(of_app(app).tickets.ping),
         "action_server": _action_server(agent),
     }
     results = await asyncio.gather(*(_timed(check) for check in checks.values()))

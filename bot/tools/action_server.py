@@ -35,9 +35,9 @@ UNAUTHORIZED = "Send the action server's token as Authorization: Bearer <token>"
 
 
 def _shop_answers() -> None:
-    from actions import shop
+    from actions.shop import services
 
-    shop.repository().ping()
+    services().repository.ping()
 
 
 def create_app(token: str) -> Sanic:

@@ -27,11 +27,12 @@ MAX_REQUEST_BYTES = 2 * 1024 * 1024  # Sanic's default is 100 MB; customers send
 
 
 async def _on_start(app: Any, loop: Any) -> None:
-    from bot.handoff import runtime
     from bot.ops.hardening import harden
+    from bot.services import of_app
 
-    harden(getattr(app.ctx, "agent", None))
-    runtime.webhook()  # sends the ticket events still pending from before a restart
+    services = of_app(app)
+    harden(getattr(app.ctx, "agent", None), services)
+    assert services.webhook  # sends the ticket events still pending from before a restart
     logger.info("Relay's Rasa server is ready")
 
 

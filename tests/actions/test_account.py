@@ -29,7 +29,7 @@ def said(domain, dispatcher) -> list[str]:
 
 
 def customer_id(email: str) -> int:
-    return shop.repository().customer_by_email(email).id
+    return shop.services().repository.customer_by_email(email).id
 
 
 def test_customer_is_identified_by_channel_id_first(shop_db, tracker):

@@ -31,7 +31,7 @@ def run(action, dispatcher, tracker, domain):
 
 
 def resolved_ticket(conversation_id: str = "test-user") -> dict[str, Any]:
-    store = shop.tickets()
+    store = shop.services().tickets
     ticket = store.create(
         conversation_id=conversation_id,
         channel="rest",
@@ -166,7 +166,7 @@ def test_a_good_rating_is_stored_with_thanks(
     }
     events = run(ActionRecordCsat(), dispatcher, tracker(slots=slots), domain)
     assert events == CLEARED
-    assert shop.tickets().get(ticket["id"])["csat"] == {
+    assert shop.services().tickets.get(ticket["id"])["csat"] == {
         "score": int(score),
         "comment": "Quick and kind",
     }
@@ -181,7 +181,7 @@ def test_a_poor_rating_is_stored_with_an_apology(
     slots = {"csat_score": score, "csat_comment": "", "csat_ticket": float(ticket["id"])}
     events = run(ActionRecordCsat(), dispatcher, tracker(slots=slots), domain)
     assert events == CLEARED
-    stored = shop.tickets().get(ticket["id"])
+    stored = shop.services().tickets.get(ticket["id"])
     assert stored["csat"] == {"score": int(score), "comment": None}
     assert stored["history"][-1]["event"] == "csat"
     assert chosen(dispatcher) == ["utter_csat_sorry"]
@@ -200,5 +200,5 @@ def test_a_skipped_survey_stores_nothing(shop_db, tracker, dispatcher, domain, c
     slots = {"csat_ticket": float(ticket["id"]), **slots}
     events = run(ActionRecordCsat(), dispatcher, tracker(slots=slots), domain)
     assert events == CLEARED
-    assert shop.tickets().get(ticket["id"])["csat"] is None
+    assert shop.services().tickets.get(ticket["id"])["csat"] is None
     assert chosen(dispatcher) == ["utter_csat_skipped"]

@@ -5,27 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from actions import shop
 from actions.orders import ActionCheckOrderStatus, ValidateCancelOrderForm
-
-
-class BrokenRepository:
-    def __getattr__(self, name: str):  # noqa: ANN204
-        def fail(*args: object, **kwargs: object) -> None:
-            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
-
-        return fail
+from tests.support.broken import BrokenStore
 
 
 @pytest.fixture
-def broken_shop(shop_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken() -> BrokenRepository:
-        return BrokenRepository()
-
-    broken.cache_clear = lambda: None  # type: ignore[attr-defined]  # shop.reset() calls it
-    monkeypatch.setattr(shop, "repository", broken)
+def broken_shop(shop_db) -> None:
+    shop.use(shop.services().replaced(repository=BrokenStore()))
 
 
 def test_action_answers_with_contact_details_when_the_database_fails(

@@ -75,6 +75,6 @@ def test_escalating_apologises_and_hands_over_to_a_person(
     )
     assert chosen(dispatcher) == ["utter_frustration_escalate", "utter_handoff_queued_no_agents"]
     assert events[-1] == {"event": "pause", "timestamp": None}
-    [ticket] = shop.tickets().queue()
+    [ticket] = shop.services().tickets.queue()
     assert ticket["reason_code"] == "frustration"
     assert ticket["explanation"] == "Frustration 0.86 (high): written in capitals"

@@ -62,9 +62,9 @@ ASKED_FOR_A_PERSON = [
 
 
 def ticket_of(sender: str = "test-user") -> dict[str, Any]:
-    summary = shop.tickets().open_for(sender) or shop.tickets().latest_for(sender)
+    summary = shop.services().tickets.open_for(sender) or shop.services().tickets.latest_for(sender)
     assert summary is not None, f"no ticket for {sender}"
-    return shop.tickets().get(summary["id"])
+    return shop.services().tickets.get(summary["id"])
 
 
 def message(dispatcher, response: str) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def message(dispatcher, response: str) -> dict[str, Any]:
 
 
 def maya_id() -> int:
-    return shop.repository().customer_by_email("maya.patel@example.com").id
+    return shop.services().repository.customer_by_email("maya.patel@example.com").id
 
 
 # --- Asking for a person while the team is on duty ---
@@ -119,7 +119,7 @@ def test_without_an_input_channel_the_ticket_is_a_rest_one(shop_db, tracker, dis
 def test_with_an_agent_online_the_customer_hears_the_place_and_the_wait(
     shop_db, tracker, dispatcher, domain, chosen
 ):
-    shop.tickets().touch_agent("alice")
+    shop.services().tickets.touch_agent("alice")
     run(
         ActionHandoff(),
         dispatcher,
@@ -135,12 +135,12 @@ def test_with_an_agent_online_the_customer_hears_the_place_and_the_wait(
 def test_the_wait_grows_with_the_queue_and_shrinks_with_the_agents(
     shop_db, tracker, dispatcher, domain
 ):
-    shop.tickets().touch_agent("alice")
+    shop.services().tickets.touch_agent("alice")
     first = tracker(intent="request_human", sender_id="web-first", events=ASKED_FOR_A_PERSON)
     run(ActionHandoff(), dispatcher, first, domain)
     second = tracker(intent="request_human", sender_id="web-second", events=ASKED_FOR_A_PERSON)
     run(ActionHandoff(), dispatcher, second, domain)
-    shop.tickets().touch_agent("bob")
+    shop.services().tickets.touch_agent("bob")
     third = tracker(intent="request_human", sender_id="web-third", events=ASKED_FOR_A_PERSON)
     run(ActionHandoff(), dispatcher, third, domain)
     waits = [(m["position"], m["minutes"]) for m in dispatcher.messages]
@@ -155,7 +155,7 @@ def test_a_second_request_while_waiting_opens_no_other_ticket(
     first = ticket_of()
     again = run(ActionHandoff(), dispatcher, build, domain)
     assert again == [*CLEARED, ConversationPaused()]
-    assert [ticket["id"] for ticket in shop.tickets().queue("all")] == [first["id"]]
+    assert [ticket["id"] for ticket in shop.services().tickets.queue("all")] == [first["id"]]
     assert chosen(dispatcher) == ["utter_handoff_queued_no_agents"] * 2
 
 
@@ -189,7 +189,7 @@ def test_when_the_ticket_cannot_be_stored_the_customer_learns_how_to_reach_staff
     def locked(conversation_id):
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(shop.tickets(), "open_for", locked)
+    monkeypatch.setattr(shop.services().tickets, "open_for", locked)
     events = run(ActionHandoff(), dispatcher, tracker(intent="request_human"), domain)
     assert events == CLEARED
     assert chosen(dispatcher) == ["utter_handoff_failed", "utter_contact_staff_open"]
@@ -209,7 +209,7 @@ def test_after_hours_without_an_email_asks_for_one_first(
         FollowupAction("handoff_contact_form"),
     ]
     assert chosen(dispatcher) == []
-    assert shop.tickets().latest_for("test-user") is None
+    assert shop.services().tickets.latest_for("test-user") is None
 
 
 def test_after_hours_with_an_email_promises_a_follow_up_and_does_not_pause(

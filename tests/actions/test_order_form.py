@@ -28,7 +28,7 @@ class OrderOnlyForm(CancelLikeForm):
 
 @pytest.fixture
 def maya(shop_db) -> int:
-    return shop.repository().customer_by_email("maya.patel@example.com").id
+    return shop.services().repository.customer_by_email("maya.patel@example.com").id
 
 
 def required(form, tracker, dispatcher, domain, **slots) -> list[str]:
@@ -42,7 +42,9 @@ def test_subclasses_must_name_their_form():
 
 
 def test_by_default_the_whole_form_is_needed(shop_db):
-    assert CancelLikeForm().needs_more_than_order(shop.repository().order("100231")) is True
+    assert (
+        CancelLikeForm().needs_more_than_order(shop.services().repository.order("100231")) is True
+    )
 
 
 # --- required_slots ---
@@ -154,7 +156,7 @@ def test_email_given_for_another_order_is_forgotten_and_counted_as_a_guess(
 def test_a_known_customers_other_email_is_forgotten_quietly(
     shop_db, tracker, dispatcher, domain, chosen
 ):
-    tom = shop.repository().order("100150").customer_id
+    tom = shop.services().repository.order("100150").customer_id
     known = tracker({"customer_id": tom, "email": "maya.patel@example.com"})
     result = CancelLikeForm().validate_order_id("100150", dispatcher, known, domain)
     assert result == {"order_id": "100150", "email": None}

@@ -39,7 +39,7 @@ def said(domain, dispatcher) -> list[str]:
 
 @pytest.fixture
 def maya(shop_db) -> int:
-    return shop.repository().customer_by_email(MAYA_EMAIL).id
+    return shop.services().repository.customer_by_email(MAYA_EMAIL).id
 
 
 # --- Asking for the order number ---
@@ -74,7 +74,7 @@ def test_ask_order_id_offers_a_known_customers_recent_orders_newest_first(
 
 def owner(order_id: str) -> dict[str, str]:
     """Slots of a conversation that proved the order with its email."""
-    order = shop.repository().order(order_id.lstrip("#"))
+    order = shop.services().repository.order(order_id.lstrip("#"))
     return {"order_id": order_id, "email": order.customer_email}
 
 
@@ -167,7 +167,7 @@ def test_a_visitor_hears_the_status_only(
     assert chosen(dispatcher) == [f"utter_order_{status}_public"]
     assert dispatcher.messages[0]["order_id"] == order_id
     [text] = said(domain, dispatcher)
-    order = shop.repository().order(order_id)
+    order = shop.services().repository.order(order_id)
     for private in (order.carrier, order.tracking_number, *(i.product for i in order.items)):
         assert not private or private not in text
 
@@ -179,13 +179,13 @@ def test_a_wrong_email_for_the_order_is_counted_and_forgotten(
     events = run(ActionCheckOrderStatus(), dispatcher, guess, domain)
     assert events == [SlotSet("email", None)]
     assert chosen(dispatcher) == ["utter_email_mismatch"]
-    assert shop.lookup_limits().exhausted("test-user", None) is False
+    assert shop.services().lookup_limits.exhausted("test-user", None) is False
 
 
 def test_the_owner_known_by_their_channel_hears_everything(
     shop_db, tracker, dispatcher, domain, chosen
 ):
-    maya = shop.repository().order("100231").customer_id
+    maya = shop.services().repository.order("100231").customer_id
     run(
         ActionCheckOrderStatus(),
         dispatcher,
@@ -223,7 +223,7 @@ def test_confirmed_cancel_by_the_known_owner_cancels_and_opens_a_refund(
     assert said(domain, dispatcher)[0].startswith(
         "Done: order 100245 is cancelled. Your refund of £40.00 goes back"
     )
-    order = shop.repository().order("100245")
+    order = shop.services().repository.order("100245")
     assert order.status == "cancelled"
     assert [(r.amount, r.status, r.requested_at) for r in order.refunds] == [
         (Decimal("40.00"), "pending", datetime(2026, 11, 24, 11, 0))
@@ -241,7 +241,7 @@ def test_confirmed_cancel_verified_by_email_cancels(shop_db, tracker, dispatcher
     )
 
     assert chosen(dispatcher) == ["utter_order_cancelled_now"]
-    assert shop.repository().order("100245").status == "cancelled"
+    assert shop.services().repository.order("100245").status == "cancelled"
 
 
 @pytest.mark.parametrize(
@@ -263,7 +263,7 @@ def test_cancel_keeps_the_order_unless_confirmed_and_verified(
 
     assert events == [SlotSet("confirm_cancel", None)]
     assert chosen(dispatcher) == ["utter_cancel_kept"]
-    order = shop.repository().order("100245")
+    order = shop.services().repository.order("100245")
     assert order.status == "processing"
     assert order.refunds == ()
 
@@ -274,7 +274,7 @@ def test_shipped_order_cannot_be_cancelled(maya, tracker, dispatcher, domain, ch
     assert chosen(dispatcher) == ["utter_cancel_too_late_shipped"]
     assert dispatcher.messages[0]["window"] == 30
     assert "return it for free within 30 days" in said(domain, dispatcher)[0]
-    assert shop.repository().order("100231").status == "shipped"
+    assert shop.services().repository.order("100231").status == "shipped"
 
 
 def test_delivered_order_cannot_be_cancelled_but_can_be_returned_until_the_deadline(
@@ -287,7 +287,7 @@ def test_delivered_order_cannot_be_cancelled_but_can_be_returned_until_the_deadl
         "Order 100198 was delivered on Monday 9 November, so it can't be cancelled, "
         "but you can still return it until Wednesday 9 December."
     ]
-    assert shop.repository().order("100198").status == "delivered"
+    assert shop.services().repository.order("100198").status == "delivered"
 
 
 def test_delivered_order_past_its_return_window_is_not_offered_a_return(
@@ -302,7 +302,7 @@ def test_cancelled_order_is_already_cancelled(shop_db, tracker, dispatcher, doma
     _cancel(tracker, dispatcher, domain, order_id="100187", confirm_cancel=True)
 
     assert chosen(dispatcher) == ["utter_cancel_already"]
-    assert len(shop.repository().order("100187").refunds) == 1
+    assert len(shop.services().repository.order("100187").refunds) == 1
 
 
 def test_cancel_without_an_order_only_resets_the_confirmation(shop_db, tracker, dispatcher, domain):
@@ -372,7 +372,7 @@ def test_confirmed_address_change_updates_a_processing_order(
     assert events == RESET_ADDRESS
     assert chosen(dispatcher) == ["utter_address_changed"]
     assert said(domain, dispatcher) == [f"Done: order 100245 will be delivered to {NEW_ADDRESS}."]
-    assert shop.repository().order("100245").delivery_address == NEW_ADDRESS
+    assert shop.services().repository.order("100245").delivery_address == NEW_ADDRESS
 
 
 @pytest.mark.parametrize(
@@ -392,7 +392,10 @@ def test_address_stays_unless_confirmed_and_verified(
 
     assert events == RESET_ADDRESS
     assert chosen(dispatcher) == ["utter_address_kept"]
-    assert shop.repository().order("100245").delivery_address == "14 Elm Row, Edinburgh EH7 4AA"
+    assert (
+        shop.services().repository.order("100245").delivery_address
+        == "14 Elm Row, Edinburgh EH7 4AA"
+    )
 
 
 def test_a_visitor_hears_a_delivered_order_cant_be_cancelled_without_its_dates(
@@ -437,7 +440,10 @@ def test_shipped_order_address_cannot_change(maya, tracker, dispatcher, domain, 
 
     assert chosen(dispatcher) == ["utter_address_too_late"]
     assert "tracking number RM123456785GB" in said(domain, dispatcher)[0]
-    assert shop.repository().order("100231").delivery_address == "14 Elm Row, Edinburgh EH7 4AA"
+    assert (
+        shop.services().repository.order("100231").delivery_address
+        == "14 Elm Row, Edinburgh EH7 4AA"
+    )
 
 
 @pytest.mark.parametrize(("order_id", "status"), [("100198", "delivered"), ("100187", "cancelled")])

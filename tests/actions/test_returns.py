@@ -39,7 +39,7 @@ MAYA = "maya.patel@example.com"
 
 @pytest.fixture
 def maya(shop_db) -> int:
-    return shop.repository().customer_by_email(MAYA).id
+    return shop.services().repository.customer_by_email(MAYA).id
 
 
 # --- The return form ---
@@ -206,7 +206,7 @@ def test_return_inside_the_window_is_booked_and_stored(maya, tracker, dispatcher
     assert said(domain, dispatcher)[0].startswith(
         "Your return is booked: return number R00003 for the Fleece Hoodie from order 100198."
     )
-    stored = shop.repository().order("100198").returns
+    stored = shop.services().repository.order("100198").returns
     assert [(r.id, r.product, r.reason, r.status, r.created_at) for r in stored] == [
         (3, "Fleece Hoodie", "Wrong size", "requested", datetime(2026, 11, 24, 11, 0))
     ]
@@ -224,7 +224,7 @@ def test_return_verified_by_email_is_booked(shop_db, tracker, dispatcher, domain
     )
 
     assert chosen(dispatcher) == ["utter_return_started"]
-    assert [r.product for r in shop.repository().order("100240").returns] == [
+    assert [r.product for r in shop.services().repository.order("100240").returns] == [
         "Trekking Poles",
         "Yoga Mat",
     ]
@@ -269,7 +269,7 @@ def test_nothing_is_booked_without_item_reason_and_verification(
 ):
     assert _start(tracker, dispatcher, domain, order_id="100198", **slots) == RESET
     assert dispatcher.messages == []
-    assert shop.repository().order("100198").returns == ()
+    assert shop.services().repository.order("100198").returns == ()
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ def test_open_return_for_the_same_item_is_not_booked_twice(
 
     assert chosen(dispatcher) == ["utter_return_exists"]
     assert dispatcher.messages[0]["status"] == status
-    assert len(shop.repository().order(order_id).returns) == 1
+    assert len(shop.services().repository.order(order_id).returns) == 1
 
 
 def test_return_window_closed(shop_db, tracker, dispatcher, domain, chosen):
@@ -314,7 +314,7 @@ def test_return_window_closed(shop_db, tracker, dispatcher, domain, chosen):
         "I'm sorry, order 100150 was delivered on Friday 25 September and our 30-day return "
         "window closed on Sunday 25 October."
     )
-    assert shop.repository().order("100150").returns == ()
+    assert shop.services().repository.order("100150").returns == ()
 
 
 def test_a_visitor_hears_the_window_closed_without_the_orders_dates(
@@ -379,7 +379,7 @@ def test_start_return_without_an_order_only_resets(shop_db, tracker, dispatcher,
 
 def _refund(tracker, dispatcher, domain, order_id):
     """The refund action in a conversation that proved the order with its email."""
-    order = shop.repository().order(order_id) if order_id else None
+    order = shop.services().repository.order(order_id) if order_id else None
     slots = {"order_id": order_id, "email": order.customer_email if order else None}
     return run(ActionCheckRefundStatus(), dispatcher, tracker(slots), domain)
 
@@ -393,7 +393,7 @@ def test_refund_status_needs_the_orders_email_from_a_visitor(shop_db, tracker, d
 
     assert required({"order_id": "100212"}) == ["order_id", "email"]
     assert required({"order_id": "100212", "email": "aisha.khan@example.com"}) == ["order_id"]
-    aisha = shop.repository().order("100212").customer_id
+    aisha = shop.services().repository.order("100212").customer_id
     assert required({"order_id": "100212", "customer_id": aisha}) == ["order_id"]
 
 
@@ -426,7 +426,7 @@ def test_refund_paid(shop_db, tracker, dispatcher, domain, chosen):
 
 
 def test_refund_of_a_just_cancelled_order_is_pending(shop_db, tracker, dispatcher, domain, chosen):
-    shop.repository().cancel_order("100245", datetime(2026, 11, 24, 10, 30))
+    shop.services().repository.cancel_order("100245", datetime(2026, 11, 24, 10, 30))
 
     _refund(tracker, dispatcher, domain, "100245")
 

@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
-from sqlalchemy.exc import OperationalError
 
 from actions import shop
 from actions.session import ActionGreet, ActionSessionStart
+from bot.services import Services
+from bot.settings import load_settings
+from tests.support.broken import BrokenStore
 
 
 def run(action, dispatcher, tracker, domain):
@@ -17,7 +19,7 @@ def run(action, dispatcher, tracker, domain):
 
 
 def maya_id() -> int:
-    return shop.repository().customer_by_email("maya.patel@example.com").id
+    return shop.services().repository.customer_by_email("maya.patel@example.com").id
 
 
 @pytest.mark.parametrize("sender_id", ["site-web-maya", "telegram-1001"])
@@ -89,17 +91,8 @@ def test_known_sender_replaces_a_previous_identity(shop_db, tracker, dispatcher,
     ]
 
 
-class BrokenRepository:
-    def customer_by_link(self, link):
-        raise OperationalError("SELECT ...", {}, Exception("database is locked"))
-
-    def open_for(self, sender_id):
-        raise OperationalError("SELECT ...", {}, Exception("database is locked"))
-
-
-def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispatcher, domain):
-    monkeypatch.setattr(shop, "repository", BrokenRepository)
-    monkeypatch.setattr(shop, "tickets", BrokenRepository)
+def test_session_starts_even_when_the_database_fails(tracker, dispatcher, domain):
+    shop.use(Services(load_settings(), repository=BrokenStore(), tickets=BrokenStore()))
 
     events = run(ActionSessionStart(), dispatcher, tracker(sender_id="site-web-maya"), domain)
 
@@ -107,7 +100,7 @@ def test_session_starts_even_when_the_database_fails(monkeypatch, tracker, dispa
 
 
 def _open_ticket(sender_id: str, **extra) -> None:
-    shop.tickets().create(
+    shop.services().tickets.create(
         conversation_id=sender_id,
         channel="rest",
         reason_code="request_human",

@@ -34,13 +34,15 @@ def said(domain, dispatcher) -> list[str]:
 
 def manage(tracker, dispatcher, domain, email, action=None):
     """Runs the action for the customer with `email`, recognised by their channel id."""
-    customer = shop.repository().customer_by_email(email)
+    customer = shop.services().repository.customer_by_email(email)
     slots = {"customer_id": customer.id, "subscription_action": action}
     return run(ActionManageSubscription(), dispatcher, tracker(slots), domain)
 
 
 def subscription_of(email: str):
-    return shop.repository().subscription(shop.repository().customer_by_email(email).id)
+    return shop.services().repository.subscription(
+        shop.services().repository.customer_by_email(email).id
+    )
 
 
 def test_subscription_form_skips_the_email_for_a_known_customer(
@@ -83,7 +85,7 @@ def test_active_subscription_without_renewal_date_gets_an_existing_response(
     shop_db, tracker, dispatcher, domain
 ):
     subscription = subscription_of(MAYA)
-    shop.repository().update_subscription(subscription.id, "active", None)
+    shop.services().repository.update_subscription(subscription.id, "active", None)
 
     manage(tracker, dispatcher, domain, MAYA)
 

@@ -86,7 +86,7 @@ def test_current_order_reads_the_order_id_slot(shop_db, tracker):
     ],
 )
 def test_is_verified_for_maya_s_order(shop_db, tracker, slots, verified):
-    order = shop.repository().order("100231")
+    order = shop.services().repository.order("100231")
     assert order.customer_email == "maya.patel@example.com"
     assert is_verified_for(order, tracker(slots)) is verified
 
@@ -127,7 +127,7 @@ def test_check_email_for_order_without_an_order_accepts_any_valid_email(
 
 
 def test_a_visitor_is_the_customer_of_an_order_they_proved(shop_db, tracker):
-    maya = shop.repository().order("100231").customer_id
+    maya = shop.services().repository.order("100231").customer_id
     assert verified_customer_id(tracker({"customer_id": 7})) == 7
     proved = tracker({"order_id": "100231", "email": "maya.patel@example.com"})
     assert verified_customer_id(proved) == maya
@@ -149,7 +149,7 @@ def test_the_client_comes_from_the_channels_metadata(tracker):
 
 @pytest.fixture
 def tight_limits(shop_db, monkeypatch):
-    limits = shop.lookup_limits()
+    limits = shop.services().lookup_limits
     monkeypatch.setattr(limits, "limits", Limits(per_conversation=3, per_client=5))
     return limits
 

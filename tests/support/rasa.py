@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -28,24 +30,57 @@ class Processor:
 
 
 class StandInAgent:
-    """What `app.ctx.agent` offers, without a model, on Rasa's in-memory stores."""
+    """What `app.ctx.agent` offers, without a model, on Rasa's in-memory stores.
 
-    def __init__(self, domain: dict[str, Any] | None = None) -> None:
+    Its NLU understands each text as `understands(text)` if given, else as `intent`,
+    at `confidence`; it raises `failure` if one is set, and records what it `parsed`.
+    """
+
+    def __init__(
+        self,
+        domain: dict[str, Any] | None = None,
+        understands: Callable[[str], str] | None = None,
+    ) -> None:
         self.domain = Domain.from_dict(domain or {"version": "3.1"})
         self.tracker_store: TrackerStore = InMemoryTrackerStore(self.domain)
         self.lock_store = InMemoryLockStore()
         self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
         self.processor = Processor(self.tracker_store)
+        self.understands = understands
+        self.intent = "greet"
+        self.confidence = 0.9
+        self.failure: Exception | None = None
+        self.parsed: list[str] = []
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        self.parsed.append(text)
+        if self.failure is not None:
+            raise self.failure
+        intent = self.understands(text) if self.understands else self.intent
+        return {"text": text, "intent": {"name": intent, "confidence": self.confidence}}
+
+    def save(self, sender: str, *events: Any) -> None:
+        """Stores a conversation of `events` (outside a running event loop)."""
+        tracker = DialogueStateTracker.from_events(sender, list(events))
+        asyncio.run(self.tracker_store.save(tracker))
 
 
 class Recorder:
-    """Rasa's message handler: records what reaches it and answers "bot reply"."""
+    """Rasa's message handler: records what reaches it, answers with `replies` through the
+    message's output channel (by default "bot reply"; none for `reply=None`) and returns
+    `returns`."""
 
-    def __init__(self, reply: str | None = "bot reply") -> None:
+    def __init__(self, reply: str | None = "bot reply", returns: Any = None) -> None:
         self.received: list[UserMessage] = []
-        self.reply = reply
+        self.replies: list[dict[str, Any]] = [{"text": reply}] if reply else []
+        self.returns = returns
 
-    async def __call__(self, message: UserMessage) -> None:
+    async def __call__(self, message: UserMessage) -> Any:
         self.received.append(message)
-        if self.reply is not None:
-            await message.output_channel.send_text_message(message.sender_id, self.reply)
+        for reply in self.replies:
+            await message.output_channel.send_response(message.sender_id, dict(reply))
+        return self.returns
+
+    @property
+    def texts(self) -> list[str]:
+        return [message.text or "" for message in self.received]

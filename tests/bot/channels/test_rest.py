@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,8 +25,8 @@ from bot.channels.rest import (
     RelayRestInput,
     RestConfigError,
 )
-from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
+from bot.services import Services
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import Recorder, StandInAgent
@@ -37,16 +35,6 @@ from tests.support.tickets import open_ticket
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 SENDER = "k7Qe2Lr9xPa0Zt4M"  # what a chat front-end generates: random, 16+ characters
 TOKEN = "a-backend-token-of-some-length"
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TicketStore]:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
-    runtime.reset()
-    yield runtime.store()
-    runtime.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +48,13 @@ def run(coroutine: Any) -> Any:
 
 
 def rest_app(
-    handler: Recorder, channel: RelayRestInput | None = None, agent: StandInAgent | None = None
+    services: Services,
+    handler: Recorder,
+    channel: RelayRestInput | None = None,
+    agent: StandInAgent | None = None,
 ) -> Sanic:
     app = Sanic("relay_rest_test")  # test mode lets each test build its own
+    app.ctx.services = services
     app.blueprint((channel or RelayRestInput()).blueprint(handler), url_prefix="/webhooks/rest")
     app.ctx.agent = agent or StandInAgent()
     return app
@@ -88,7 +80,7 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
 
 
 def test_outbox_output_keeps_messages_for_their_recipient(store: TicketStore) -> None:
-    output = OutboxOutput()
+    output = OutboxOutput(store)
     run(output.send_text_message("rest-1", "Your order shipped."))
     run(output.send_text_message("rest-2", "Hello"))
     assert store.pull("rest-1") == [{"id": 1, "text": "Your order shipped."}]
@@ -96,7 +88,7 @@ def test_outbox_output_keeps_messages_for_their_recipient(store: TicketStore) ->
 
 
 def test_outbox_output_keeps_buttons_and_still_collects(store: TicketStore) -> None:
-    output = OutboxOutput()
+    output = OutboxOutput(store)
     run(output.send_response("rest-1", {"text": "Did that help?", "buttons": BUTTONS}))
     assert store.pull("rest-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
     assert output.messages == [
@@ -106,12 +98,15 @@ def test_outbox_output_keeps_buttons_and_still_collects(store: TicketStore) -> N
 
 
 def test_outbox_output_keeps_each_paragraph_as_a_message(store: TicketStore) -> None:
-    run(OutboxOutput().send_text_message("rest-1", "First.\n\nSecond."))
+    run(OutboxOutput(store).send_text_message("rest-1", "First.\n\nSecond."))
     assert [message["text"] for message in store.pull("rest-1")] == ["First.", "Second."]
 
 
-def test_the_channel_is_named_rest_and_sends_out_of_turn_through_the_outbox() -> None:
+def test_the_channel_is_named_rest_and_sends_out_of_turn_through_the_outbox(
+    services: Services,
+) -> None:
     channel = RelayRestInput()
+    channel.served.bind(services)
     assert RelayRestInput.name() == OutboxOutput.name() == "rest"
     assert isinstance(channel.get_output_channel(), OutboxOutput)
     assert channel.get_output_channel() is not channel.get_output_channel()
@@ -143,10 +138,12 @@ def test_credentials_refuse_unknown_keys_and_unclear_flags() -> None:
 # Who the caller is
 
 
-def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(store: TicketStore) -> None:
+def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(
+    services: Services, store: TicketStore
+) -> None:
     handler = Recorder()
     body = {"sender": SENDER, "message": "hi", "input_channel": "relay_telegram"}
-    answer = post(rest_app(handler), body)
+    answer = post(rest_app(services, handler), body)
     assert answer.status_code == 200
     assert answer.json() == [{"recipient_id": SENDER, "text": "bot reply"}]
     [message] = handler.received
@@ -158,27 +155,33 @@ def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(store: TicketSto
     assert store.pull(f"rest-{SENDER}") == []  # replies in turn go back in the response
 
 
-def test_a_telegram_id_on_rest_names_a_rest_conversation_not_the_telegram_one() -> None:
+def test_a_telegram_id_on_rest_names_a_rest_conversation_not_the_telegram_one(
+    services: Services,
+) -> None:
     handler = Recorder()
     channel = RelayRestInput(token=TOKEN)
-    assert post(rest_app(handler, channel), {"sender": "1001", "message": "hi"}, headers=bearer())
+    assert post(
+        rest_app(services, handler, channel), {"sender": "1001", "message": "hi"}, headers=bearer()
+    )
     assert [message.sender_id for message in handler.received] == ["rest-1001"]
 
 
-def test_an_anonymous_callers_metadata_is_ignored_but_its_address_is_kept() -> None:
+def test_an_anonymous_callers_metadata_is_ignored_but_its_address_is_kept(
+    services: Services,
+) -> None:
     handler = Recorder()
     metadata = {"first_name": "Maya", "telegram_user_id": 1001, CLIENT_KEY: "forged"}
-    post(rest_app(handler), {"sender": SENDER, "message": "hi", "metadata": metadata})
+    post(rest_app(services, handler), {"sender": SENDER, "message": "hi", "metadata": metadata})
     [message] = handler.received
     assert set(message.metadata) == {CLIENT_KEY}
     assert message.metadata[CLIENT_KEY].startswith("ip:")
 
 
-def test_a_vouched_sender_is_the_shops_customer() -> None:
+def test_a_vouched_sender_is_the_shops_customer(services: Services) -> None:
     handler = Recorder()
     channel = RelayRestInput(token=TOKEN, senders_are_customers=True)
     body = {"sender": "web-maya", "message": "hi", "metadata": {"first_name": "Maya", "x": 1}}
-    answer = post(rest_app(handler, channel), body, headers=bearer())
+    answer = post(rest_app(services, handler, channel), body, headers=bearer())
     assert answer.json() == [{"recipient_id": "web-maya", "text": "bot reply"}]
     [message] = handler.received
     assert message.sender_id == "site-web-maya"
@@ -186,9 +189,11 @@ def test_a_vouched_sender_is_the_shops_customer() -> None:
 
 
 @pytest.mark.parametrize("headers", [{}, bearer("wrong"), {"Authorization": TOKEN}])
-def test_with_a_token_every_route_needs_it(store: TicketStore, headers: dict[str, str]) -> None:
+def test_with_a_token_every_route_needs_it(
+    services: Services, store: TicketStore, headers: dict[str, str]
+) -> None:
     handler = Recorder()
-    app = rest_app(handler, RelayRestInput(token=TOKEN))
+    app = rest_app(services, handler, RelayRestInput(token=TOKEN))
     answer = post(app, {"sender": "alice", "message": "hi"}, headers=headers)
     assert (answer.status_code, answer.json()) == (401, {"error": UNAUTHORIZED})
     outbox = call(app, "GET", "/messages", params={"sender": "alice"}, headers=headers)
@@ -197,9 +202,11 @@ def test_with_a_token_every_route_needs_it(store: TicketStore, headers: dict[str
 
 
 @pytest.mark.parametrize("token", [b"\xff\xfe", TOKEN.encode() + b"\xff"])
-def test_an_undecodable_token_is_refused_not_a_crash(store: TicketStore, token: bytes) -> None:
+def test_an_undecodable_token_is_refused_not_a_crash(
+    services: Services, store: TicketStore, token: bytes
+) -> None:
     handler = Recorder()
-    app = rest_app(handler, RelayRestInput(token=TOKEN))
+    app = rest_app(services, handler, RelayRestInput(token=TOKEN))
     headers = b"Authorization: Bearer " + token + b"\r\nContent-Type: application/json\r\n"
     body = b'{"sender": "alice", "message": "hi"}'
     assert status_of(app, "POST", "/webhooks/rest/webhook", headers, body) == 401
@@ -208,8 +215,8 @@ def test_an_undecodable_token_is_refused_not_a_crash(store: TicketStore, token: 
 
 
 @pytest.mark.parametrize("sender", ["alice", "x" * (MIN_ANONYMOUS_SENDER - 1)])
-def test_an_anonymous_sender_must_be_hard_to_guess(sender: str) -> None:
-    answer = post(rest_app(Recorder()), {"sender": sender, "message": "hi"})
+def test_an_anonymous_sender_must_be_hard_to_guess(services: Services, sender: str) -> None:
+    answer = post(rest_app(services, Recorder()), {"sender": sender, "message": "hi"})
     assert (answer.status_code, answer.json()) == (400, {"error": SHORT_SENDER})
 
 
@@ -225,20 +232,22 @@ def test_an_anonymous_sender_must_be_hard_to_guess(sender: str) -> None:
         "ab/../../etc/passwd",
     ],
 )
-def test_a_malformed_sender_is_refused(sender: Any) -> None:
-    answer = post(rest_app(Recorder()), {"sender": sender, "message": "hi"}, headers={})
+def test_a_malformed_sender_is_refused(services: Services, sender: Any) -> None:
+    answer = post(rest_app(services, Recorder()), {"sender": sender, "message": "hi"}, headers={})
     assert (answer.status_code, answer.json()) == (400, {"error": BAD_SENDER})
 
 
 # The outbox
 
 
-def test_the_outbox_holds_only_the_callers_own_conversation(store: TicketStore) -> None:
+def test_the_outbox_holds_only_the_callers_own_conversation(
+    services: Services, store: TicketStore
+) -> None:
     first = store.push(f"rest-{SENDER}", {"text": "First."})
     store.push("widget-" + SENDER, {"text": "A widget customer's."})
     store.push("telegram-1001", {"text": "Maya's, on Telegram."})
     third = store.push(f"rest-{SENDER}", {"text": "Did that help?", "buttons": BUTTONS})
-    app = rest_app(Recorder())
+    app = rest_app(services, Recorder())
 
     answer = call(app, "GET", "/messages", params={"sender": SENDER, "after": str(first)})
     assert answer.json() == {
@@ -250,9 +259,14 @@ def test_the_outbox_holds_only_the_callers_own_conversation(store: TicketStore) 
 
 
 @pytest.mark.parametrize("after", ["abc", "-1", "1.5", "²", "9" * 20])
-def test_the_outbox_needs_a_numeric_after(store: TicketStore, after: str) -> None:
+def test_the_outbox_needs_a_numeric_after(
+    services: Services, store: TicketStore, after: str
+) -> None:
     answer = call(
-        rest_app(Recorder()), "GET", "/messages", params={"sender": SENDER, "after": after}
+        rest_app(services, Recorder()),
+        "GET",
+        "/messages",
+        params={"sender": SENDER, "after": after},
     )
     assert answer.status_code == 400
 
@@ -272,9 +286,11 @@ def test_the_outbox_needs_a_numeric_after(store: TicketStore, after: str) -> Non
     ],
     ids=["malformed", "invalid utf-8", "list", "text/plain", "form", "huge"],
 )
-def test_a_body_that_is_no_json_object_is_refused(content: dict[str, Any], status: int) -> None:
+def test_a_body_that_is_no_json_object_is_refused(
+    services: Services, content: dict[str, Any], status: int
+) -> None:
     handler = Recorder()
-    answer = call(rest_app(handler), "POST", "/webhook", **content)
+    answer = call(rest_app(services, handler), "POST", "/webhook", **content)
     assert answer.status_code == status and "error" in answer.json()
     assert handler.received == []
 
@@ -283,18 +299,18 @@ def test_a_body_that_is_no_json_object_is_refused(content: dict[str, Any], statu
     ("message", "status"),
     [(None, 400), ("", 400), ("  \n\t ", 400), (12, 400), ("x" * (MAX_TEXT + 1), 413)],
 )
-def test_an_empty_or_huge_message_is_refused(message: Any, status: int) -> None:
+def test_an_empty_or_huge_message_is_refused(services: Services, message: Any, status: int) -> None:
     handler = Recorder()
-    answer = post(rest_app(handler), {"sender": SENDER, "message": message})
+    answer = post(rest_app(services, handler), {"sender": SENDER, "message": message})
     assert answer.status_code == status
     assert handler.received == []
 
 
-def test_control_characters_and_lone_surrogates_are_dropped() -> None:
+def test_control_characters_and_lone_surrogates_are_dropped(services: Services) -> None:
     handler = Recorder()
     raw = '{"sender": "' + SENDER + '", "message": "where\\u0000 is\\u0007 my\\ud800 order?\\n"}'
     answer = call(
-        rest_app(handler),
+        rest_app(services, handler),
         "POST",
         "/webhook",
         content=raw.encode(),
@@ -304,10 +320,13 @@ def test_control_characters_and_lone_surrogates_are_dropped() -> None:
     assert [message.text for message in handler.received] == ["where is my order?"]
 
 
-def test_emoji_and_right_to_left_text_pass_unchanged() -> None:
+def test_emoji_and_right_to_left_text_pass_unchanged(services: Services) -> None:
     handler = Recorder()
     for text in ("🙂🙂🙂", "שלום, איפה ההזמנה שלי?", "مرحبا order 100231"):
-        assert post(rest_app(handler), {"sender": SENDER, "message": text}).status_code == 200
+        assert (
+            post(rest_app(services, handler), {"sender": SENDER, "message": text}).status_code
+            == 200
+        )
     assert [message.text for message in handler.received] == [
         "🙂🙂🙂",
         "שלום, איפה ההזמנה שלי?",
@@ -315,10 +334,10 @@ def test_emoji_and_right_to_left_text_pass_unchanged() -> None:
     ]
 
 
-def test_a_flood_is_refused_politely() -> None:
+def test_a_flood_is_refused_politely(services: Services) -> None:
     handler = Recorder()
     channel = RelayRestInput(floodgate=Floodgate(Limit(3, 60), Limit(100, 60)))
-    app = rest_app(handler, channel)
+    app = rest_app(services, handler, channel)
 
     async def flood() -> list[httpx.Response]:
         async with serving(app) as client:
@@ -336,13 +355,15 @@ def test_a_flood_is_refused_politely() -> None:
 # Through the gate
 
 
-def test_a_typed_restart_does_not_wake_a_paused_conversation(store: TicketStore) -> None:
+def test_a_typed_restart_does_not_wake_a_paused_conversation(
+    services: Services, store: TicketStore
+) -> None:
     agent = StandInAgent()
     conversation = f"rest-{SENDER}"
     events = [UserUttered("a person please"), ConversationPaused()]
     run(agent.tracker_store.save(DialogueStateTracker.from_events(conversation, events)))
     handler = Recorder(reply=None)
-    app = rest_app(handler, agent=agent)
+    app = rest_app(services, handler, agent=agent)
     for typed in ("/restart", '/inform{"customer_id": 1}', "/session_start", "///"):
         assert post(app, {"sender": SENDER, "message": typed}).status_code == 200
     assert [message.text for message in handler.received] == [
@@ -353,19 +374,23 @@ def test_a_typed_restart_does_not_wake_a_paused_conversation(store: TicketStore)
     ]
 
 
-def test_a_button_the_bot_offered_is_sent_as_its_payload(store: TicketStore) -> None:
+def test_a_button_the_bot_offered_is_sent_as_its_payload(
+    services: Services, store: TicketStore
+) -> None:
     agent = StandInAgent()
     conversation = f"rest-{SENDER}"
     offer = BotUttered("Shall I cancel it?", data={"buttons": BUTTONS})
     run(agent.tracker_store.save(DialogueStateTracker.from_events(conversation, [offer])))
     handler = Recorder(reply=None)
-    app = rest_app(handler, agent=agent)
+    app = rest_app(services, handler, agent=agent)
     post(app, {"sender": SENDER, "message": "/affirm"})
     post(app, {"sender": SENDER, "message": "/cancel_order"})
     assert [message.text for message in handler.received] == ["/affirm", "cancel_order"]
 
 
-def test_never_mind_while_waiting_withdraws_the_ticket(store: TicketStore) -> None:
+def test_never_mind_while_waiting_withdraws_the_ticket(
+    services: Services, store: TicketStore
+) -> None:
     agent = StandInAgent()
     conversation = f"rest-{SENDER}"
     events = [UserUttered("a person please", input_channel="rest"), ConversationPaused()]
@@ -375,7 +400,9 @@ def test_never_mind_while_waiting_withdraws_the_ticket(store: TicketStore) -> No
     ticket = open_ticket(store, conversation)
     handler = Recorder(reply=None)
 
-    answer = post(rest_app(handler, agent=agent), {"sender": SENDER, "message": "/nevermind"})
+    answer = post(
+        rest_app(services, handler, agent=agent), {"sender": SENDER, "message": "/nevermind"}
+    )
     assert answer.status_code == 200
     assert [message.text for message in handler.received] == ["/nevermind"]
     assert store.get(ticket["id"])["status"] == "returned_to_bot"
@@ -387,11 +414,11 @@ class BrokenStore:
         raise ConnectionError("the tracker database is down")
 
 
-def test_an_unreadable_conversation_gets_an_apology_and_is_not_handled() -> None:
+def test_an_unreadable_conversation_gets_an_apology_and_is_not_handled(services: Services) -> None:
     agent = StandInAgent()
     agent.tracker_store = BrokenStore()  # type: ignore[assignment]
     handler = Recorder()
-    answer = post(rest_app(handler, agent=agent), {"sender": SENDER, "message": "hi"})
+    answer = post(rest_app(services, handler, agent=agent), {"sender": SENDER, "message": "hi"})
     assert answer.status_code == 503
     assert answer.json()["messages"] == [
         {"recipient_id": SENDER, "text": domain_text("utter_service_unavailable")}

@@ -54,8 +54,8 @@ from bot.channels.telegram_output import (
     split_text,
 )
 from bot.channels.telegram_queue import Retries
-from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
+from bot.services import Services
 from bot.settings import ROOT
 from bot.tools.services import CHANNEL_VARIABLES
 from tests.e2e.telegram_api import (
@@ -67,9 +67,10 @@ from tests.e2e.telegram_api import (
 )
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
-from tests.support.rasa import StandInAgent
+from tests.support.rasa import Recorder, StandInAgent
 from tests.support.sqlite import impatient_engine, locked
 from tests.support.telegram_inbox import handled, inbox_at
+from tests.support.tickets import open_ticket
 from tests.support.waiting import until
 
 SECRET = "test-webhook-secret_1"
@@ -103,9 +104,7 @@ def fresh(api: TelegramApi, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     # The channel records updates in the ticket database: a fresh SQLite file for each test.
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
-    runtime.reset()
-    yield
-    runtime.reset()
+    yield  # each app builds its services from this environment when it starts
 
 
 class Sleeps:
@@ -132,23 +131,6 @@ def channel(
     return TelegramInput(client(api, **kwargs), SECRET, inbox=inbox, retries=retries)
 
 
-class Handler:
-    """Rasa's message handler: records what reaches it and answers through the channel."""
-
-    def __init__(self, reply: str = "bot reply") -> None:
-        self.received: list[UserMessage] = []
-        self.reply = reply
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.received.append(message)
-        if self.reply:
-            await message.output_channel.send_text_message(message.sender_id, self.reply)
-
-    @property
-    def texts(self) -> list[str]:
-        return [message.text or "" for message in self.received]
-
-
 MAYAS_CHAT = "telegram-1001"
 
 
@@ -167,8 +149,11 @@ def app_for(
     telegram: TelegramInput,
     handler: Callable[[UserMessage], Awaitable[Any]],
     rasa: StandInAgent | None = None,
+    services: Services | None = None,
 ) -> Sanic:
     app = Sanic("relay_telegram_test")
+    if services is not None:
+        app.ctx.services = services
     app.blueprint(telegram.blueprint(handler), url_prefix="/webhooks/relay_telegram")
     app.ctx.agent = rasa or agent()
     return app
@@ -197,10 +182,10 @@ async def post_all(
 def deliver(
     telegram: TelegramInput,
     *updates: Any,
-    handler: Handler | None = None,
+    handler: Recorder | None = None,
     rasa: StandInAgent | None = None,
-) -> Handler:
-    handler = handler or Handler()
+) -> Recorder:
+    handler = handler or Recorder()
     answers = run(post_all(app_for(telegram, handler, rasa), telegram, *updates))
     assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
     return handler
@@ -228,7 +213,7 @@ def test_a_disabled_channel_answers_503_and_has_no_webhook() -> None:
 
     async def call() -> tuple[httpx.Response, httpx.Response]:
         app = Sanic("relay_telegram_off")
-        app.blueprint(disabled.blueprint(Handler()), url_prefix="/webhooks/relay_telegram")
+        app.blueprint(disabled.blueprint(Recorder()), url_prefix="/webhooks/relay_telegram")
         async with serving(app) as http:
             return await http.get("/webhooks/relay_telegram/"), await http.post(URL, json={})
 
@@ -298,7 +283,7 @@ def test_the_health_route_answers_when_configured(api: TelegramApi) -> None:
     telegram = channel(api)
 
     async def call() -> httpx.Response:
-        async with serving(app_for(telegram, Handler())) as http:
+        async with serving(app_for(telegram, Recorder())) as http:
             return await http.get("/webhooks/relay_telegram/")
 
     answer = run(call())
@@ -312,7 +297,7 @@ def test_the_health_route_answers_when_configured(api: TelegramApi) -> None:
 )
 def test_a_wrong_secret_is_refused(api: TelegramApi, headers: dict[str, str]) -> None:
     telegram = channel(api)
-    handler = Handler()
+    handler = Recorder()
     headers = {**headers, "X-Forwarded-For": "203.0.113.9"}
     [answer] = run(
         post_all(app_for(telegram, handler), telegram, message_update("hi"), headers=headers)
@@ -339,7 +324,7 @@ def test_the_secret_is_compared_in_constant_time(
 @pytest.mark.parametrize("secret", [b"\xff\xfe", SECRET.encode() + b"\xff"])
 def test_an_undecodable_secret_is_refused_not_a_crash(api: TelegramApi, secret: bytes) -> None:
     telegram = channel(api)
-    handler = Handler()
+    handler = Recorder()
     headers = SECRET_HEADER.encode() + b": " + secret + b"\r\nContent-Type: application/json\r\n"
     body = json.dumps(message_update("hi")).encode()
     assert status_of(app_for(telegram, handler), "POST", URL, headers, body) == 403
@@ -348,7 +333,7 @@ def test_an_undecodable_secret_is_refused_not_a_crash(api: TelegramApi, secret: 
 
 def test_only_json_is_accepted(api: TelegramApi) -> None:
     telegram = channel(api)
-    handler = Handler()
+    handler = Recorder()
     app = app_for(telegram, handler)
     form = {**HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
     [answer] = run(post_all(app, telegram, b"update_id=1", headers=form))
@@ -364,13 +349,13 @@ def test_only_json_is_accepted(api: TelegramApi) -> None:
 def test_what_is_not_an_update_is_a_bad_request(api: TelegramApi, body: bytes) -> None:
     telegram = channel(api)
     headers = {**HEADERS, "Content-Type": "application/json"}
-    [answer] = run(post_all(app_for(telegram, Handler()), telegram, body, headers=headers))
+    [answer] = run(post_all(app_for(telegram, Recorder()), telegram, body, headers=headers))
     assert answer.status_code == 400
 
 
 def test_a_repeated_update_is_handled_once(api: TelegramApi) -> None:
     telegram = channel(api)
-    handler = Handler()
+    handler = Recorder()
     update = message_update("where is my order 100231")
     app = app_for(telegram, handler)
     answers = run(post_all(app, telegram, update, update, message_update("thanks")))
@@ -387,7 +372,7 @@ def test_an_update_is_acknowledged_only_once_recorded(api: TelegramApi, tmp_path
     update = message_update("where is my order 100231")
     update_id = update["update_id"]
 
-    class Waiting(Handler):
+    class Waiting(Recorder):
         def __init__(self) -> None:
             super().__init__()
             self.go = asyncio.Event()
@@ -431,7 +416,7 @@ def test_an_update_that_cannot_be_recorded_is_answered_500_and_taken_when_sent_a
 
     monkeypatch.setattr(inbox, "record", flaky)
     telegram = channel(api, inbox)
-    handler = Handler()
+    handler = Recorder()
     update = message_update("where is my order 100231")
     with caplog.at_level(logging.ERROR, logger="bot.channels.telegram"):
         failed, again = run(post_all(app_for(telegram, handler), telegram, update, update))
@@ -448,7 +433,7 @@ def test_a_locked_database_answers_500_and_nothing_is_handled(
     inbox = Inbox(impatient_engine(path))
     inbox.unhandled(timedelta(hours=1))  # the table exists
     telegram = channel(api, inbox)
-    handler = Handler()
+    handler = Recorder()
     with locked(path):
         [answer] = run(post_all(app_for(telegram, handler), telegram, message_update("hi")))
     assert answer.status_code == 500
@@ -459,7 +444,7 @@ def test_a_duplicate_sent_to_two_processes_is_handled_once(
     api: TelegramApi, tmp_path: Path
 ) -> None:
     first, second = channel(api, inbox_at(tmp_path)), channel(api, inbox_at(tmp_path))
-    first_handler, second_handler = Handler(), Handler()
+    first_handler, second_handler = Recorder(), Recorder()
     update = message_update("where is my order 100231")
 
     async def scenario() -> list[httpx.Response]:
@@ -495,7 +480,7 @@ def test_an_update_left_unhandled_is_handled_when_the_channel_starts_again(
         crashed.record(update["update_id"], "1001", update)
     inbox = inbox_at(tmp_path)
     telegram = channel(api, inbox)
-    handler = Handler()
+    handler = Recorder()
 
     async def scenario() -> None:
         async with serving(app_for(telegram, handler)):  # nothing posted: it starts
@@ -523,7 +508,7 @@ def test_an_update_rasa_cannot_take_is_retried_until_it_can(
     rasa.tracker_store.retrieve = flaky  # type: ignore[method-assign]
     inbox = inbox_at(tmp_path)
     telegram = channel(api, inbox)
-    handler = Handler()
+    handler = Recorder()
     first, second = message_update("where is my order 100231"), message_update("hello?")
 
     async def scenario() -> None:
@@ -600,7 +585,7 @@ def test_an_edited_message_is_handled_like_a_new_one(api: TelegramApi) -> None:
 
 
 def test_the_updates_of_a_chat_are_handled_in_order(api: TelegramApi) -> None:
-    class Slow(Handler):
+    class Slow(Recorder):
         async def __call__(self, message: UserMessage) -> None:
             if message.text == "first":
                 await asyncio.sleep(0.3)
@@ -613,39 +598,22 @@ def test_the_updates_of_a_chat_are_handled_in_order(api: TelegramApi) -> None:
 
 
 def test_messages_go_through_the_handoff_gate(
-    api: TelegramApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: TelegramApi, services: Services, store: TicketStore
 ) -> None:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
-    runtime.reset()
-    try:
-        store: TicketStore = runtime.store()
-        gated_agent = agent()
-        events = [UserUttered("a person", input_channel="relay_telegram"), ConversationPaused()]
-        tracker = DialogueStateTracker.from_events(MAYAS_CHAT, events)
-        run(gated_agent.tracker_store.save(tracker))
-        ticket = store.create(
-            conversation_id=MAYAS_CHAT,
-            channel="relay_telegram",
-            reason_code="request_human",
-            explanation="Asked for a person",
-            priority=2,
-            summary="Asked for a person",
-            context={},
-            transcript=[],
-        )
-        gated_agent.parse_message = _parsed_as_nevermind
-        telegram = channel(api)
-        handler = Handler()
-        app = app_for(telegram, handler)
-        app.ctx.agent = gated_agent
-        run(post_all(app, telegram, message_update("never mind")))
-        assert handler.texts == ["never mind"]
-        assert store.get(ticket["id"])["status"] == "returned_to_bot"
-        assert not run(gated_agent.tracker_store.retrieve(MAYAS_CHAT)).is_paused()
-    finally:
-        runtime.reset()
+    gated_agent = agent()
+    events = [UserUttered("a person", input_channel="relay_telegram"), ConversationPaused()]
+    tracker = DialogueStateTracker.from_events(MAYAS_CHAT, events)
+    run(gated_agent.tracker_store.save(tracker))
+    ticket = open_ticket(store, MAYAS_CHAT, channel="relay_telegram")
+    gated_agent.parse_message = _parsed_as_nevermind
+    telegram = channel(api)
+    handler = Recorder()
+    app = app_for(telegram, handler, services=services)
+    app.ctx.agent = gated_agent
+    run(post_all(app, telegram, message_update("never mind")))
+    assert handler.texts == ["never mind"]
+    assert store.get(ticket["id"])["status"] == "returned_to_bot"
+    assert not run(gated_agent.tracker_store.retrieve(MAYAS_CHAT)).is_paused()
 
 
 async def _parsed_as_nevermind(text: str) -> dict[str, Any]:

@@ -13,19 +13,13 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from rasa.core.channels.channel import UserMessage
-from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from bot.channels.inbound import MAX_BODY, MAX_TEXT
@@ -53,13 +47,13 @@ from bot.channels.widget_session import (
     customer_signature,
     widget_secret,
 )
-from bot.handoff import runtime
 from bot.handoff.agents import add_agent
 from bot.handoff.context import AGENT_KEY
 from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import TicketStore
+from bot.services import Services
 from tests.support.asgi import serving
-from tests.support.rasa import Processor
+from tests.support.rasa import Recorder, StandInAgent
 
 SECRET = b"a-test-secret-that-is-long-enough"
 SHOP = "https://shop.example.com"
@@ -78,68 +72,39 @@ def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Sanic, "test_mode", True)
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TicketStore]:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
+@pytest.fixture(autouse=True)
+def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent, in the agents file the services find (set up before them)."""
     monkeypatch.delenv("RELAY_AGENTS_FILE", raising=False)
     monkeypatch.delenv(SECRET_ENV, raising=False)
     add_agent(tmp_path / "agents.yml", "alice", "Alice Moreau", "alice-secret-pw")
-    runtime.reset()
-    yield runtime.store()
-    runtime.reset()
 
 
-class StandInAgent:
-    """What `app.ctx.agent` offers the widget, the gate and the console's conversations."""
-
-    def __init__(self) -> None:
-        self.domain = Domain.from_dict({"version": "3.1", "intents": ["nevermind"]})
-        self.tracker_store = InMemoryTrackerStore(self.domain)
-        self.lock_store = InMemoryLockStore()
-        self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
-        self.processor = Processor(self.tracker_store)
-
-    async def parse_message(self, text: str) -> dict[str, Any]:
-        intent = "nevermind" if "never mind" in text else "greet"
-        return {"text": text, "intent": {"name": intent, "confidence": 0.9}}
-
-    def save(self, sender: str, *events: Any) -> None:
-        run(self.tracker_store.save(DialogueStateTracker.from_events(sender, list(events))))
-
-
-class Rasa:
-    """Rasa's message handler: records each message and answers with `replies`."""
-
-    def __init__(self) -> None:
-        self.received: list[UserMessage] = []
-        self.replies: list[dict[str, Any]] = [{"text": "bot reply"}]
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.received.append(message)
-        for reply in self.replies:
-            await message.output_channel.send_response(message.sender_id, dict(reply))
+def _understands(text: str) -> str:
+    return "nevermind" if "never mind" in text else "greet"
 
 
 @pytest.fixture
 def agent() -> StandInAgent:
-    return StandInAgent()
+    return StandInAgent({"version": "3.1", "intents": ["nevermind"]}, understands=_understands)
 
 
 @pytest.fixture
-def rasa() -> Rasa:
-    return Rasa()
+def rasa() -> Recorder:
+    return Recorder()
 
 
 @pytest.fixture
-def channel() -> WidgetInput:
-    return WidgetInput(allowed_origins=frozenset({SHOP}), session_secret=SECRET.decode())
+def channel(services: Services) -> WidgetInput:
+    channel = WidgetInput(allowed_origins=frozenset({SHOP}), session_secret=SECRET.decode())
+    channel.served.bind(services)
+    return channel
 
 
 @pytest.fixture
-def app(channel: WidgetInput, rasa: Rasa, agent: StandInAgent) -> Sanic:
+def app(channel: WidgetInput, rasa: Recorder, agent: StandInAgent, services: Services) -> Sanic:
     app = Sanic("relay_widget_test")
+    app.ctx.services = services
     app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/widget")
     app.ctx.agent = agent
     app.ctx.input_channels = [channel]
@@ -273,18 +238,22 @@ def test_an_unknown_key_fails_loudly() -> None:
         WidgetInput.from_credentials({"allowed_origin": SHOP})
 
 
-def test_the_session_secret_comes_from_the_credentials(store: TicketStore) -> None:
+def test_the_session_secret_comes_from_the_credentials(
+    services: Services, store: TicketStore
+) -> None:
     channel = WidgetInput.from_credentials({"session_secret": SECRET.decode()})
     assert isinstance(channel, WidgetInput)
+    channel.served.bind(services)
     token, sender = Sessions(SECRET).issue()
     assert channel.sessions.sender(token) == sender
 
 
 def test_an_empty_session_secret_falls_back_to_a_generated_one(
-    store: TicketStore, tmp_path: Path
+    services: Services, store: TicketStore, tmp_path: Path
 ) -> None:
     channel = WidgetInput.from_credentials({"session_secret": ""})
     assert isinstance(channel, WidgetInput)
+    channel.served.bind(services)
     channel.sessions.issue()
     assert (tmp_path / SECRET_FILE).exists()
 
@@ -306,8 +275,10 @@ def test_which_origins_may_call_the_api(origin: str | None, allowed: bool) -> No
     assert origin_allowed(origin, "relay", frozenset({SHOP})) is allowed
 
 
-def test_the_channel_sends_out_of_turn_through_the_outbox_as_the_widget() -> None:
-    output = WidgetInput().get_output_channel()
+def test_the_channel_sends_out_of_turn_through_the_outbox_as_the_widget(services: Services) -> None:
+    channel = WidgetInput()
+    channel.served.bind(services)
+    output = channel.get_output_channel()
     assert isinstance(output, WidgetOutbox) and output.name() == "widget"
     assert WidgetCollector.name() == "widget"
 
@@ -441,7 +412,7 @@ def test_a_signature_of_the_id_alone_no_longer_signs_a_customer_in(
 
 
 def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_back(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     token, sender = token_and_sender(channel)
     rasa.replies = [{"text": "Your order shipped."}, {"text": "Anything else?", "buttons": BUTTONS}]
@@ -466,7 +437,7 @@ def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_
 
 
 def test_a_button_payload_is_passed_on_as_the_message(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, BotUttered("Shall I?", data={"buttons": [{"payload": "/affirm"}]}))
@@ -476,7 +447,7 @@ def test_a_button_payload_is_passed_on_as_the_message(
 
 
 def test_a_payload_the_bot_did_not_offer_is_read_as_text(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     token, _ = token_and_sender(channel)
     for forged in ({"payload": "/restart"}, {"text": "/restart"}):
@@ -486,7 +457,7 @@ def test_a_payload_the_bot_did_not_offer_is_read_as_text(
 
 
 def test_a_text_plain_body_is_read_as_json(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     token, _ = token_and_sender(channel)
     body = json.dumps({"token": token, "text": "hi"})
@@ -508,14 +479,14 @@ def test_a_text_plain_body_is_read_as_json(
     ids=["no token", "empty token", "forged token", "not a string"],
 )
 def test_a_message_without_a_valid_token_is_refused(
-    app: Sanic, rasa: Rasa, store: TicketStore, body: dict[str, Any], status: int
+    app: Sanic, rasa: Recorder, store: TicketStore, body: dict[str, Any], status: int
 ) -> None:
     assert one(app, "POST", "/message", json=body).status_code == status
     assert rasa.received == []
 
 
 def test_a_guessed_conversation_id_is_not_enough(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     _, sender = token_and_sender(channel)
     guessed = sender.removeprefix("widget-")
@@ -541,7 +512,7 @@ def test_a_guessed_conversation_id_is_not_enough(
 def test_empty_or_oversized_messages_are_refused(
     app: Sanic,
     channel: WidgetInput,
-    rasa: Rasa,
+    rasa: Recorder,
     store: TicketStore,
     body: dict[str, Any],
     status: int,
@@ -554,7 +525,7 @@ def test_empty_or_oversized_messages_are_refused(
 
 
 def test_a_message_of_exactly_the_maximum_length_passes(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     token, _ = token_and_sender(channel)
     answer = one(app, "POST", "/message", json={"token": token, "text": "x" * MAX_TEXT})
@@ -568,14 +539,14 @@ def test_a_message_of_exactly_the_maximum_length_passes(
     ids=["huge body", "broken json", "json list", "not utf-8"],
 )
 def test_malformed_bodies_are_refused(
-    app: Sanic, rasa: Rasa, store: TicketStore, content: bytes, status: int
+    app: Sanic, rasa: Recorder, store: TicketStore, content: bytes, status: int
 ) -> None:
     assert one(app, "POST", "/message", content=content).status_code == status
     assert rasa.received == []
 
 
 def test_a_failing_bot_answers_503_without_details(
-    app: Sanic, channel: WidgetInput, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     async def broken(message: UserMessage) -> None:
         raise RuntimeError("the model is not loaded")
@@ -592,7 +563,7 @@ def test_a_failing_bot_answers_503_without_details(
 
 
 def test_messages_go_through_the_handoff_gate(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("a person please", input_channel="widget"), ConversationPaused())
@@ -616,7 +587,7 @@ def test_an_allowed_origin_is_echoed(app: Sanic, store: TicketStore) -> None:
 
 
 def test_the_servers_own_origin_is_allowed_without_configuration(
-    rasa: Rasa, agent: StandInAgent, store: TicketStore
+    rasa: Recorder, agent: StandInAgent, store: TicketStore
 ) -> None:
     app = Sanic("relay_widget_default")
     app.blueprint(WidgetInput().blueprint(rasa), url_prefix="/webhooks/widget")
@@ -636,7 +607,7 @@ def test_the_servers_own_origin_is_allowed_without_configuration(
 def test_other_origins_get_403_and_no_cors_headers(
     app: Sanic,
     channel: WidgetInput,
-    rasa: Rasa,
+    rasa: Recorder,
     store: TicketStore,
     method: str,
     path: str,
@@ -818,7 +789,7 @@ def test_updates_carry_the_csat_question_from_the_bot(
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("thanks", input_channel="widget"))
-    run(WidgetOutbox().send_text_with_buttons(sender, "How did we do?", CSAT))
+    run(WidgetOutbox(store).send_text_with_buttons(sender, "How did we do?", CSAT))
     answer = one(app, "GET", "/updates", params={"token": token})
     [message] = answer.json()["messages"]
     assert message["from"] == "bot" and message["buttons"] == CSAT
@@ -840,19 +811,21 @@ def test_updates_need_the_token(app: Sanic, channel: WidgetInput, store: TicketS
     assert "private" not in answer.text
 
 
-def test_who_handles_the_conversation(store: TicketStore) -> None:
-    assert handled_by("widget-a") == {"state": "bot", "agent": None}
+def test_who_handles_the_conversation(services: Services, store: TicketStore) -> None:
+    assert handled_by(services, "widget-a") == {"state": "bot", "agent": None}
     ticket = open_ticket(store, "widget-a")
-    assert handled_by("widget-a") == {"state": "waiting", "agent": None}
+    assert handled_by(services, "widget-a") == {"state": "waiting", "agent": None}
     store.claim(ticket["id"], "alice")
-    assert handled_by("widget-a") == {"state": "agent", "agent": "Alice Moreau"}
+    assert handled_by(services, "widget-a") == {"state": "agent", "agent": "Alice Moreau"}
     store.claim(open_ticket(store, "widget-b")["id"], "gone")
-    assert handled_by("widget-b") == {"state": "agent", "agent": None}  # never a username
+    assert handled_by(services, "widget-b") == {"state": "agent", "agent": None}  # never a username
     store.close(ticket["id"], "alice", "resolved")
-    assert handled_by("widget-a") == {"state": "bot", "agent": None}
+    assert handled_by(services, "widget-a") == {"state": "bot", "agent": None}
 
 
-def test_a_case_followed_up_by_email_leaves_the_bot_in_charge(store: TicketStore) -> None:
+def test_a_case_followed_up_by_email_leaves_the_bot_in_charge(
+    services: Services, store: TicketStore
+) -> None:
     store.create(
         conversation_id="widget-a",
         channel="widget",
@@ -865,7 +838,7 @@ def test_a_case_followed_up_by_email_leaves_the_bot_in_charge(store: TicketStore
         customer={"id": None, "name": None, "email": "maya@example.com"},
         follow_up_email="maya@example.com",
     )
-    assert handled_by("widget-a") == {"state": "bot", "agent": None}
+    assert handled_by(services, "widget-a") == {"state": "bot", "agent": None}
 
 
 # Static files
@@ -963,7 +936,7 @@ def test_inside_rasas_own_app_the_widget_answers_allowed_sites_only(
 
 
 def test_history_while_the_model_is_still_loading_is_a_503(
-    channel: WidgetInput, rasa: Rasa, store: TicketStore
+    channel: WidgetInput, rasa: Recorder, store: TicketStore
 ) -> None:
     app = Sanic("relay_widget_loading")
     app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/widget")

@@ -14,8 +14,9 @@ import pytest
 import yaml
 from sanic import Sanic
 
-from bot.handoff import api, runtime
+from bot.handoff import api
 from bot.handoff.agents import add_agent
+from bot.services import Services, of_app
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import StandInAgent
@@ -30,9 +31,7 @@ def agents_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     add_agent(path, "alice", "Alice Moreau", "a-long-password")
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RELAY_AGENTS_FILE", str(path))
-    runtime.reset()
-    yield path
-    runtime.reset()
+    return path
 
 
 def _routes() -> set[tuple[str, str]]:
@@ -75,7 +74,7 @@ def test_tickets_are_shown_with_agent_names_and_reason_labels(agents_file: Path)
         "notes": [{"time": "t", "agent": "alice", "text": "n"}],
         "earlier_tickets": [{"id": 0, "reason_code": "request_human"}],
     }
-    shown = api.present(ticket)
+    shown = api.present(Services.from_settings(), ticket)
     assert shown["assignee"] == {"username": "alice", "name": "Alice Moreau"}
     assert shown["reason"] == "Customer is frustrated"
     assert shown["notes"][0]["agent_name"] == "Alice Moreau"
@@ -83,7 +82,9 @@ def test_tickets_are_shown_with_agent_names_and_reason_labels(agents_file: Path)
 
 
 def test_an_agent_who_left_is_still_shown_by_username(agents_file: Path) -> None:
-    shown = api.present({"id": 1, "reason_code": "odd", "assignee": "gone"})
+    shown = api.present(
+        Services.from_settings(), {"id": 1, "reason_code": "odd", "assignee": "gone"}
+    )
     assert shown["assignee"] == {"username": "gone", "name": "gone"}
     assert shown["reason"] == "odd"
 
@@ -106,8 +107,8 @@ def console(agents_file: Path, monkeypatch: pytest.MonkeyPatch) -> Sanic:
     monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{agents_file.parent / 'tickets.db'}")
     monkeypatch.delenv("RELAY_SECURE_COOKIES", raising=False)
     monkeypatch.setattr(Sanic, "test_mode", True)
-    runtime.reset()
     app = Sanic("relay_console_test")
+    app.ctx.services = Services.from_settings()
     app.blueprint(api.ConsoleChannel().blueprint(lambda message: None), url_prefix="/console")
     app.ctx.agent = StandInAgent()
     return app
@@ -144,8 +145,8 @@ def calls(app: Sanic, *steps: tuple[str, str, dict[str, Any] | None, str | None]
     return asyncio.run(go())
 
 
-def open_ticket(conversation: str = "rest-web-1") -> int:
-    return int(opened(runtime.store(), conversation)["id"])
+def open_ticket(app: Sanic, conversation: str = "rest-web-1") -> int:
+    return int(opened(of_app(app).tickets, conversation)["id"])
 
 
 def test_signing_in_sets_an_http_only_strict_cookie_and_a_device_cookie(console: Sanic) -> None:
@@ -165,7 +166,7 @@ def test_cookies_are_secure_behind_a_tls_proxy(
     console: Sanic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RELAY_SECURE_COOKIES", "1")
-    runtime.reset()
+    console.ctx.services = Services.from_settings()
     [answer] = calls(
         console, ("POST", "/login", {"username": "alice", "password": PASSWORDS["alice"]}, None)
     )
@@ -230,7 +231,7 @@ def test_only_admins_manage_agents(console: Sanic) -> None:
 
 
 def test_a_colleagues_ticket_is_neither_taken_nor_read(console: Sanic) -> None:
-    ticket = open_ticket()
+    ticket = open_ticket(console)
     mine, taken, read, admin_read, takeover = calls(
         console,
         ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
@@ -249,7 +250,7 @@ def test_a_colleagues_ticket_is_neither_taken_nor_read(console: Sanic) -> None:
 
 
 def test_two_agents_claiming_at_once_one_gets_409(console: Sanic) -> None:
-    ticket = open_ticket()
+    ticket = open_ticket(console)
 
     async def race() -> list[int]:
         async with serving(console) as client:
@@ -322,7 +323,7 @@ class BlockedTelegram:
 
 def test_a_reply_that_did_not_reach_the_customer_says_why(console: Sanic) -> None:
     console.ctx.input_channels = [BlockedTelegram()]
-    ticket = open_ticket("telegram-1001")
+    ticket = open_ticket(console, "telegram-1001")
     claim, reply, view = calls(
         console,
         ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
@@ -355,7 +356,7 @@ def test_a_database_that_fails_gets_503_not_a_crash(
 
 
 def test_a_note_neither_reads_nor_opens_a_colleagues_ticket(console: Sanic) -> None:
-    ticket = open_ticket()
+    ticket = open_ticket(console)
     claim, note, read, admin_note, own_note = calls(
         console,
         ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
@@ -374,7 +375,7 @@ def test_a_note_neither_reads_nor_opens_a_colleagues_ticket(console: Sanic) -> N
 
 
 def test_any_agent_notes_a_waiting_ticket_without_taking_it(console: Sanic) -> None:
-    ticket = open_ticket()
+    ticket = open_ticket(console)
     note, claim = calls(
         console,
         ("POST", f"/tickets/{ticket}/note", {"text": "regular customer"}, "bob"),
@@ -386,7 +387,7 @@ def test_any_agent_notes_a_waiting_ticket_without_taking_it(console: Sanic) -> N
 
 
 def test_whoever_had_the_ticket_still_opens_it(console: Sanic) -> None:
-    ticket = open_ticket()
+    ticket = open_ticket(console)
     *_, alice_reads, bob_reads = calls(
         console,
         ("POST", f"/tickets/{ticket}/claim", {}, "alice"),
@@ -483,7 +484,7 @@ def raw_posts(app: Sanic, who: str, *posts: tuple[str, str]) -> list[Any]:
 
 
 def test_free_text_is_cleaned_like_a_customers(console: Sanic) -> None:
-    ticket = open_ticket()
+    ticket = open_ticket(console)
     claim, note, empty, reply, transfer = raw_posts(
         console,
         "alice",

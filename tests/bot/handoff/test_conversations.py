@@ -13,10 +13,6 @@ from typing import Any
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
-from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     BotUttered,
     ConversationPaused,
@@ -27,7 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.handoff.context import AGENT_KEY
 from bot.handoff.conversations import Conversations
-from tests.support.rasa import Processor
+from tests.support.rasa import StandInAgent
 
 ALICE = {"username": "alice", "name": "Alice Moreau"}
 DOMAIN = {
@@ -47,17 +43,6 @@ DOMAIN = {
 }
 
 
-class StandInAgent:
-    """What `app.ctx.agent` offers, without a model."""
-
-    def __init__(self) -> None:
-        self.domain = Domain.from_dict(DOMAIN)
-        self.tracker_store = InMemoryTrackerStore(self.domain)
-        self.lock_store = InMemoryLockStore()
-        self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
-        self.processor = Processor(self.tracker_store)
-
-
 class Channel(InputChannel):
     """An input channel named `channel_name` whose output channel collects what is sent."""
 
@@ -74,7 +59,7 @@ class Channel(InputChannel):
 
 @pytest.fixture
 def agent() -> StandInAgent:
-    return StandInAgent()
+    return StandInAgent(DOMAIN)
 
 
 @pytest.fixture

@@ -14,21 +14,9 @@ from sqlalchemy.engine import Engine
 from bot.handoff.deliveries import Deliveries, Retry
 from bot.handoff.tickets import TicketStore
 from bot.shop.repository import make_engine
+from tests.support.clock import WallClock
 
 START = datetime(2026, 11, 24, 11, 0, 0)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -39,12 +27,12 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> WallClock:
+    return WallClock(START)
 
 
 @pytest.fixture
-def deliveries(engine: Engine, clock: Clock) -> Deliveries:
+def deliveries(engine: Engine, clock: WallClock) -> Deliveries:
     return Deliveries(engine, clock)
 
 
@@ -95,7 +83,9 @@ def test_a_new_delivery_is_pending_and_due_at_once(deliveries: Deliveries) -> No
     assert (row.delivered_at, row.failed_at, row.locked_until, row.last_error) == (None,) * 4
 
 
-def test_a_claim_is_a_lease_that_counts_the_attempt(deliveries: Deliveries, clock: Clock) -> None:
+def test_a_claim_is_a_lease_that_counts_the_attempt(
+    deliveries: Deliveries, clock: WallClock
+) -> None:
     delivery_id = deliveries.add("ticket.created", "{}")
     claimed = deliveries.claim(delivery_id, lease_seconds=60)
     assert claimed is not None
@@ -111,14 +101,14 @@ def test_a_claim_is_a_lease_that_counts_the_attempt(deliveries: Deliveries, cloc
     assert deliveries.claim(delivery_id, lease_seconds=60) is None
     assert deliveries.due() == []
     assert deliveries.next_due_at() == START + timedelta(seconds=60)
-    clock.advance(61)  # its sender died
+    clock.advance(seconds=61)  # its sender died
     assert deliveries.due() == [delivery_id]
     again = deliveries.claim(delivery_id, lease_seconds=60)
     assert again is not None and again.attempts == 2
 
 
 def test_of_two_processes_claiming_at_once_exactly_one_gets_the_row(
-    tmp_path: Path, clock: Clock
+    tmp_path: Path, clock: WallClock
 ) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     engines = [make_engine(url) for _ in range(6)]
@@ -156,7 +146,7 @@ def test_a_delivered_row_is_done(deliveries: Deliveries) -> None:
     assert not deliveries.give_up(delivery_id, "late")
 
 
-def test_a_failed_try_waits_for_its_next_attempt(deliveries: Deliveries, clock: Clock) -> None:
+def test_a_failed_try_waits_for_its_next_attempt(deliveries: Deliveries, clock: WallClock) -> None:
     delivery_id = deliveries.add("ticket.created", "{}")
     assert deliveries.claim(delivery_id, lease_seconds=60) is not None
     deliveries.retry_later(delivery_id, "HTTP 503", delay_seconds=4)
@@ -165,7 +155,7 @@ def test_a_failed_try_waits_for_its_next_attempt(deliveries: Deliveries, clock: 
     assert (row.last_error, row.locked_until, row.attempts) == ("HTTP 503", None, 1)
     assert deliveries.due() == []
     assert deliveries.next_due_at() == START + timedelta(seconds=4)
-    clock.advance(4)
+    clock.advance(seconds=4)
     assert deliveries.due() == [delivery_id]
 
 
@@ -194,11 +184,13 @@ def test_giving_up_marks_the_row_failed_once(deliveries: Deliveries) -> None:
     assert deliveries.claim(delivery_id, lease_seconds=60) is None
 
 
-def test_due_rows_come_oldest_first_and_in_batches(deliveries: Deliveries, clock: Clock) -> None:
+def test_due_rows_come_oldest_first_and_in_batches(
+    deliveries: Deliveries, clock: WallClock
+) -> None:
     ids = []
     for number in range(5):
         ids.append(deliveries.add("ticket.created", f'{{"n": {number}}}'))
-        clock.advance(1)
+        clock.advance(seconds=1)
     deliveries.retry_later(ids[0], "HTTP 503", delay_seconds=10)
     assert deliveries.due(limit=3) == ids[1:4]
     assert deliveries.due() == ids[1:]

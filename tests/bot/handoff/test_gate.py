@@ -7,16 +7,11 @@ the Rasa agent with a scripted NLU) and a real ticket store on a temporary SQLit
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     BotUttered,
     ConversationPaused,
@@ -25,56 +20,14 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.handoff import runtime
 from bot.handoff.gate import MIN_CONFIDENCE, NEVERMIND, Gate
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
-from tests.support.rasa import Processor
+from bot.services import Services
+from tests.support.rasa import Recorder, StandInAgent
 from tests.support.tickets import open_ticket as opened
 
 CONVERSATION = "web-1"
-
-
-class StandInAgent:
-    """What `app.ctx.agent` offers, with an NLU that answers `intent` at `confidence`."""
-
-    def __init__(self) -> None:
-        self.domain = Domain.from_dict({"version": "3.1", "intents": [NEVERMIND, "greet"]})
-        self.tracker_store = InMemoryTrackerStore(self.domain)
-        self.lock_store = InMemoryLockStore()
-        self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
-        self.processor = Processor(self.tracker_store)
-        self.intent: str = NEVERMIND
-        self.confidence: float = 0.9
-        self.failure: Exception | None = None
-        self.parsed: list[str] = []
-
-    async def parse_message(self, text: str) -> dict[str, Any]:
-        self.parsed.append(text)
-        if self.failure is not None:
-            raise self.failure
-        return {"text": text, "intent": {"name": self.intent, "confidence": self.confidence}}
-
-
-class Rasa:
-    """Collects what the gate passes on, as Rasa's message handler would receive it."""
-
-    def __init__(self) -> None:
-        self.received: list[UserMessage] = []
-
-    async def __call__(self, message: UserMessage) -> str:
-        self.received.append(message)
-        return "handled"
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TicketStore:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
-    runtime.reset()
-    yield runtime.store()
-    runtime.reset()
 
 
 @pytest.fixture
@@ -86,18 +39,21 @@ def webhooks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]
 
 @pytest.fixture
 def agent() -> StandInAgent:
-    return StandInAgent()
+    agent = StandInAgent({"version": "3.1", "intents": [NEVERMIND, "greet"]})
+    agent.intent = NEVERMIND
+    return agent
 
 
 @pytest.fixture
-def rasa() -> Rasa:
-    return Rasa()
+def rasa() -> Recorder:
+    return Recorder(reply=None, returns="handled")
 
 
 @pytest.fixture
-def gate(agent: StandInAgent, rasa: Rasa) -> Gate:
+def gate(agent: StandInAgent, rasa: Recorder, services: Services) -> Gate:
     gate = Gate(rasa)
-    gate.app = SimpleNamespace(ctx=SimpleNamespace(agent=agent, input_channels=[]))  # type: ignore[assignment]
+    context = SimpleNamespace(agent=agent, input_channels=[], services=services)
+    gate.app = SimpleNamespace(ctx=context)  # type: ignore[assignment]
     return gate
 
 
@@ -131,7 +87,7 @@ def says(text: str | None, sender: str | None = CONVERSATION) -> UserMessage:
 
 
 def test_a_message_of_a_conversation_that_is_not_paused_passes_unchanged(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
     conversation(agent, paused=False)
@@ -145,7 +101,7 @@ def test_a_message_of_a_conversation_that_is_not_paused_passes_unchanged(
 def test_never_mind_while_waiting_returns_the_ticket_to_the_bot_and_resumes_it(
     gate: Gate,
     agent: StandInAgent,
-    rasa: Rasa,
+    rasa: Recorder,
     store: TicketStore,
     webhooks: list[tuple[str, dict[str, Any]]],
 ) -> None:
@@ -183,7 +139,7 @@ def test_the_bot_is_resumed_before_the_message_is_passed_on(
 def test_other_messages_while_waiting_change_nothing(
     gate: Gate,
     agent: StandInAgent,
-    rasa: Rasa,
+    rasa: Recorder,
     store: TicketStore,
     webhooks: list[tuple[str, dict[str, Any]]],
 ) -> None:
@@ -199,7 +155,7 @@ def test_other_messages_while_waiting_change_nothing(
 
 
 def test_never_mind_after_an_agent_claimed_the_ticket_changes_nothing(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
     store.claim(ticket["id"], "alice")
@@ -213,7 +169,7 @@ def test_never_mind_after_an_agent_claimed_the_ticket_changes_nothing(
 
 
 def test_a_paused_conversation_without_an_open_ticket_is_resumed(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     conversation(agent, paused=True)
     agent.intent = "greet"
@@ -236,7 +192,7 @@ def test_a_paused_conversation_whose_ticket_was_resolved_is_resumed(
 
 
 def test_the_nevermind_payload_withdraws_without_asking_the_nlu(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
     conversation(agent, paused=True, offered=(f"/{NEVERMIND}",))
@@ -250,7 +206,7 @@ def test_the_nevermind_payload_withdraws_without_asking_the_nlu(
 
 @pytest.mark.parametrize("typed", ["/restart", "/session_start", '/nevermind{"x": 1}', "/greet"])
 def test_a_typed_payload_cannot_wake_a_paused_conversation(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore, typed: str
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore, typed: str
 ) -> None:
     ticket = open_ticket(store)
     store.claim(ticket["id"], "alice")  # a person has the conversation
@@ -263,7 +219,7 @@ def test_a_typed_payload_cannot_wake_a_paused_conversation(
 
 
 def test_a_forged_nevermind_payload_is_read_by_the_nlu(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
     conversation(agent, paused=True)
@@ -296,7 +252,7 @@ def test_a_nevermind_at_exactly_the_minimum_confidence_withdraws(
 
 
 def test_without_an_app_the_gate_only_passes_messages_on(
-    agent: StandInAgent, rasa: Rasa, store: TicketStore
+    agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
     conversation(agent, paused=True)
@@ -314,7 +270,7 @@ def test_without_an_app_the_gate_only_passes_messages_on(
     ids=["no text", "empty text", "no sender"],
 )
 def test_messages_without_text_or_sender_pass_without_checks(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore, message: UserMessage
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore, message: UserMessage
 ) -> None:
     conversation(agent, paused=True)
     run(gate.deliver(message))
@@ -324,7 +280,7 @@ def test_messages_without_text_or_sender_pass_without_checks(
 
 
 def test_a_failing_nlu_never_loses_the_customers_message(
-    gate: Gate, agent: StandInAgent, rasa: Rasa, store: TicketStore
+    gate: Gate, agent: StandInAgent, rasa: Recorder, store: TicketStore
 ) -> None:
     ticket = open_ticket(store)
     conversation(agent, paused=True)
@@ -339,7 +295,7 @@ def test_a_failing_nlu_never_loses_the_customers_message(
 def test_a_failing_ticket_store_never_loses_the_customers_message(
     gate: Gate,
     agent: StandInAgent,
-    rasa: Rasa,
+    rasa: Recorder,
     store: TicketStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

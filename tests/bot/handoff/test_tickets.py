@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from bot.handoff.tickets import MAX_TEXT, TicketError, TicketStore
 from bot.shop.repository import make_engine
+from tests.support.clock import WallClock
 
 START = datetime(2026, 11, 24, 11, 0)
 MAYA = {"id": 1, "name": "Maya", "email": "maya.patel@example.com"}
 TOM = {"id": 2, "name": "Tom", "email": "tom.becker@example.com"}
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> WallClock:
+    return WallClock(START)
 
 
 @pytest.fixture

@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from sqlalchemy.exc import OperationalError
 
-from bot.handoff import runtime
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.ops import action_fallback
+from bot.services import Services
 from bot.settings import ROOT
 from tests.support.tickets import open_ticket
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TicketStore]:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
-    monkeypatch.delenv("RELAY_WEBHOOK_URL", raising=False)
+@pytest.fixture(autouse=True)
+def quiet_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Webhook, "send", lambda self, event, ticket: None)
-    runtime.reset()
-    yield runtime.store()
-    runtime.reset()
 
 
 def call(action: str, text: str = "", intent: str = "greet", **tracker: Any) -> dict[str, Any]:
@@ -55,8 +47,9 @@ def call(action: str, text: str = "", intent: str = "greet", **tracker: Any) -> 
     }
 
 
-def answer(payload: dict[str, Any]) -> dict[str, Any]:
-    return asyncio.run(action_fallback.answer(payload, "the action server could not be reached"))
+def answer(services: Services, payload: dict[str, Any]) -> dict[str, Any]:
+    reason = "the action server could not be reached"
+    return asyncio.run(action_fallback.answer(services, payload, reason))
 
 
 def responses(result: dict[str, Any]) -> list[str]:
@@ -72,29 +65,31 @@ def test_every_response_it_names_is_in_the_domain() -> None:
         assert name in DOMAIN["responses"]
 
 
-def test_an_ordinary_action_gets_an_apology(store: TicketStore) -> None:
-    result = answer(call("action_check_order_status"))
+def test_an_ordinary_action_gets_an_apology(services: Services) -> None:
+    result = answer(services, call("action_check_order_status"))
     assert result == {"events": [], "responses": [{"response": "utter_action_server_down"}]}
 
 
-def test_a_form_stops_rather_than_asking_forever(store: TicketStore) -> None:
+def test_a_form_stops_rather_than_asking_forever(services: Services) -> None:
     for result in (
-        answer(call("validate_cancel_order_form")),
-        answer(call("action_ask_order_id", active_loop={"name": "order_status_form"})),
+        answer(services, call("validate_cancel_order_form")),
+        answer(services, call("action_ask_order_id", active_loop={"name": "order_status_form"})),
     ):
         assert responses(result) == ["utter_action_server_down"]
         assert {"event": "active_loop", "name": None} in result["events"]
         assert {"event": "slot", "name": "requested_slot", "value": None} in result["events"]
 
 
-def test_a_new_session_starts_and_stays_paused_for_a_person(store: TicketStore) -> None:
-    fresh = answer(call("action_session_start"))
+def test_a_new_session_starts_and_stays_paused_for_a_person(
+    services: Services, store: TicketStore
+) -> None:
+    fresh = answer(services, call("action_session_start"))
     assert fresh == {
         "events": [{"event": "session_started"}, {"event": "action", "name": "action_listen"}],
         "responses": [],
     }
     open_ticket(store, "widget-abc", channel="widget")
-    paused = answer(call("action_session_start"))
+    paused = answer(services, call("action_session_start"))
     assert paused["events"][-1] == {"event": "pause"}
 
 
@@ -108,9 +103,9 @@ def test_a_new_session_starts_and_stays_paused_for_a_person(store: TicketStore) 
     ],
 )
 def test_a_request_for_a_person_still_reaches_one(
-    store: TicketStore, action: str, intent: str, reason: str
+    services: Services, store: TicketStore, action: str, intent: str, reason: str
 ) -> None:
-    result = answer(call(action, "I need a human, the site charged me twice", intent))
+    result = answer(services, call(action, "I need a human, the site charged me twice", intent))
     assert responses(result) == ["utter_action_server_down_handoff"]
     assert result["events"] == [{"event": "pause"}]
     ticket = store.open_for("widget-abc")
@@ -122,13 +117,13 @@ def test_a_request_for_a_person_still_reaches_one(
 
 
 def test_with_the_database_down_too_the_customer_is_told_how_to_reach_the_team(
-    store: TicketStore, monkeypatch: pytest.MonkeyPatch
+    services: Services, store: TicketStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def dead(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("INSERT INTO handoff_tickets", {}, Exception("database is locked"))
 
     monkeypatch.setattr(TicketStore, "create", dead)
-    result = answer(call("action_handoff", "a person please", "request_human"))
+    result = answer(services, call("action_handoff", "a person please", "request_human"))
     assert responses(result) == ["utter_action_server_down_no_handoff"]
     assert result["events"] == []
     assert result["responses"][0]["phone"] and "@" in result["responses"][0]["email"]

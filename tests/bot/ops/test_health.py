@@ -13,11 +13,11 @@ from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Sanic, response
 
-from bot.handoff import runtime
 from bot.ops.conversation_store import make_strict
 from bot.ops.health import HealthChannel
 from tests.support.asgi import serving
 from tests.support.rasa import StandInAgent
+from tests.support.services import services_in
 
 
 class Store(InMemoryTrackerStore):
@@ -33,11 +33,9 @@ class Store(InMemoryTrackerStore):
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sanic:
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{tmp_path / 'tickets.db'}")
     monkeypatch.setattr(Sanic, "test_mode", True)
-    runtime.reset()
     app = Sanic("relay_health_test")
+    app.ctx.services = services_in(tmp_path, monkeypatch)
     register([HealthChannel()], app, route="/webhooks/")  # as Rasa mounts channels
 
     @app.get("/actions/health")

@@ -8,17 +8,10 @@ import sys
 import time
 
 from bot.tools.supervisor import MAX_BACKOFF, Supervisor
+from tests.support.clock import SecondsClock
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 QUITTER = [sys.executable, "-c", "raise SystemExit(3)"]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def settle(supervisor: Supervisor) -> None:
@@ -53,7 +46,7 @@ def test_a_killed_process_is_started_again_and_the_other_keeps_running() -> None
 
 
 def test_a_process_that_keeps_dying_waits_longer_each_time() -> None:
-    clock = Clock()
+    clock = SecondsClock(1000.0)
     supervisor = Supervisor(clock=clock, say=lambda text: None)
     child = supervisor.add("action server", QUITTER, dict(os.environ))
     waits = []
@@ -69,7 +62,7 @@ def test_a_process_that_keeps_dying_waits_longer_each_time() -> None:
 
 
 def test_a_process_that_ran_a_while_starts_again_at_once() -> None:
-    clock = Clock()
+    clock = SecondsClock(1000.0)
     supervisor = Supervisor(clock=clock, say=lambda text: None)
     child = supervisor.add("Rasa server", QUITTER, dict(os.environ))
     clock.now += 3600
