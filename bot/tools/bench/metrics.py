@@ -8,6 +8,7 @@ answered turns divided by the level's time until the last answer.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ class LevelFigures:
     http_errors: int
     empty: int
     rss_mb: dict[str, float]
+    # "script #step: count" of the turns that were errors or empty replies.
+    failed_steps: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +86,11 @@ def level_figures(
         http_errors=http_errors,
         empty=sum(1 for turn in answered if turn.empty),
         rss_mb=dict(rss_mb or {}),
+        failed_steps=dict(
+            Counter(
+                f"{turn.script} #{turn.step + 1}" for turn in run.turns if turn.error or turn.empty
+            )
+        ),
     )
 
 

@@ -69,6 +69,20 @@ def ratio_table(figures: list[LevelFigures]) -> list[str]:
     return lines
 
 
+def failed_steps(figures: list[LevelFigures]) -> list[str]:
+    """Which script steps got an error or no message, per stack, over all levels."""
+    lines = []
+    for stack in STACKS:
+        counts: dict[str, int] = {}
+        for f in figures:
+            if f.stack == stack:
+                for step, count in f.failed_steps.items():
+                    counts[step] = counts.get(step, 0) + count
+        found = ", ".join(f"{step} ({count})" for step, count in sorted(counts.items()))
+        lines.append(f"- {LABELS[stack]}: {found or 'none'}")
+    return lines
+
+
 def markdown(
     figures: list[LevelFigures],
     found: list[Target],
@@ -94,7 +108,7 @@ def markdown(
         f"| Think time | {run['think']:g} s between a customer's messages |",
         f"| Relay model | `{stacks[RELAY]['model']}` |",
         f"| Baseline model | `{stacks[BASELINE]['model']}` ({stacks[BASELINE]['config']}) |",
-        "| Ready (start to REST channel answering) | "
+        f"| Ready (start to REST channel answering{run['ready_note']}) | "
         + ", ".join(
             f"{LABELS[s]} {stacks[s]['ready_seconds']:.1f} s" for s in STACKS if s in stacks
         )
@@ -111,6 +125,10 @@ def markdown(
         "## Per level",
         "",
         *level_table(figures),
+        "",
+        "Turns with an error or an empty reply, by script and step (#1 is the first message):",
+        "",
+        *failed_steps(figures),
         "",
         "## Relay / baseline",
         "",
@@ -156,8 +174,13 @@ def plot(path: Path, figures: list[LevelFigures]) -> None:
         latency.plot(levels, [f.p95 for f in mine], "o-", color=colour, label=f"{label} p95")
         latency.plot(levels, [f.p50 for f in mine], "o--", color=colour, label=f"{label} p50")
         throughput.plot(levels, [f.turns_per_second for f in mine], "o-", color=colour, label=label)
+    levels = sorted({f.level for f in figures})
     for axis in (latency, throughput):
         axis.set_xscale("log")
+        axis.set_xticks(levels)
+        axis.set_xticklabels([str(level) for level in levels])
+        axis.minorticks_off()
+        axis.set_ylim(bottom=0)
         axis.set_xlabel("conversations at once")
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
