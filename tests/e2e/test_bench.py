@@ -11,8 +11,6 @@ with sane numbers and no errors; Relay must leave no turn without a message.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,11 @@ import pytest
 
 from bot.settings import ROOT
 from bot.tools.bench.stacks import BASELINE, RELAY
+from tests.support.tools import run_tool
 
 MODEL = ROOT / "models" / "relay.tar.gz"
+# Both servers load at once, then 1 and 2 customers for 4 s per level and stack.
+SMOKE = ["--baseline", "quick", "--together", "--levels", "1,2", "--seconds", "4", "--scripts", "2"]
 SECONDS = 600  # both servers load their models at once (~1-2 min), 4 x 4 s of load
 
 
@@ -30,30 +31,8 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     out = tmp_path_factory.mktemp("bench")
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.tools.bench",
-            "--baseline",
-            "quick",
-            "--together",
-            "--levels",
-            "1,2",
-            "--seconds",
-            "4",
-            "--scripts",
-            "2",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=SECONDS,
-    )
-    output = finished.stdout[-6000:] + finished.stderr[-4000:]
-    assert finished.returncode == 0, output
+    code, output = run_tool("bot.tools.bench", [*SMOKE, "--out", str(out)], SECONDS)
+    assert code == 0, output
     return out, json.loads((out / "metrics.json").read_text()), output
 
 

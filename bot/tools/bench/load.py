@@ -71,12 +71,12 @@ class Channel:
 class Plan:
     """What a level does: how many customers, for how long, saying what."""
 
-    level: int
-    seconds: float
-    scripts: tuple[Script, ...]
-    run_id: str
-    think: float = 0.0
-    turn_seconds: float = TURN_SECONDS
+    level: int  # customers at once
+    seconds: float  # after this, nobody sends a new message
+    scripts: tuple[Script, ...]  # customer i starts at script i, then takes the next
+    run_id: str  # in every sender id, so runs never share a conversation
+    think: float = 0.0  # pause after an answer, before the next message
+    turn_seconds: float = TURN_SECONDS  # no answer by then: a timeout
 
 
 @dataclass(frozen=True)

@@ -134,42 +134,35 @@ def targets(
 ) -> list[Target]:
     """Issue 12's targets, each passed or not, with the figures that decide it."""
     relay = [f for f in figures if f.stack == RELAY]
-    found = []
     rows = ratios(figures)
     over = [r for r in rows if r["p95"] is None or r["p95"] > P95_RATIO]
-    found.append(
-        Target(
+    errors = sum(f.errors for f in relay)
+    empty = sum(f.empty for f in relay)
+    ready = ready_seconds.get(RELAY)
+    peak = rasa_peak_mb.get(RELAY)
+    checks = (
+        (
             f"p95 within {P95_RATIO:g}x the baseline at every level",
             bool(rows) and not over,
             ", ".join(f"{r['level']}: {_x(r['p95'])}" for r in rows) or "no level measured",
-        )
-    )
-    errors = sum(f.errors for f in relay)
-    empty = sum(f.empty for f in relay)
-    found.append(
-        Target(
+        ),
+        (
             "zero errors and zero empty replies (Relay)",
             bool(relay) and errors == 0 and empty == 0,
             f"{errors} errors, {empty} empty replies in {sum(f.turns for f in relay)} turns",
-        )
-    )
-    ready = ready_seconds.get(RELAY)
-    found.append(
-        Target(
+        ),
+        (
             f"ready under {READY_SECONDS:g} s (Relay)",
             ready is not None and ready < READY_SECONDS,
-            f"{ready:.1f} s" if ready is not None else "did not start",
-        )
-    )
-    peak = rasa_peak_mb.get(RELAY)
-    found.append(
-        Target(
+            "did not start" if ready is None else f"{ready:.1f} s",
+        ),
+        (
             f"under {RASA_RSS_MB / 1024:g} GB RSS per Rasa process (Relay)",
             peak is not None and peak < RASA_RSS_MB,
-            f"peak {peak:.0f} MB (VmHWM)" if peak is not None else "not measured",
-        )
+            "not measured" if peak is None else f"peak {peak:.0f} MB (VmHWM)",
+        ),
     )
-    return found
+    return [Target(name, passed, detail) for name, passed, detail in checks]
 
 
 def _x(value: float | None) -> str:
