@@ -16,22 +16,28 @@ from typing import Any
 
 import pytest
 
-from bot.settings import ROOT
 from bot.tools.bench.stacks import BASELINE, RELAY
-from tests.support.tools import run_tool
+from tests.support.tools import run_report_tool
 
-MODEL = ROOT / "models" / "relay.tar.gz"
 # Both servers load at once, then 1 and 2 customers for 4 s per level and stack.
-SMOKE = ["--baseline", "quick", "--together", "--levels", "1,2", "--seconds", "4", "--scripts", "2"]
+SMOKE = [
+    "--baseline",
+    "quick",
+    "--together",
+    "--levels",
+    "1,2",
+    "--seconds",
+    "4",
+    "--scripts",
+    "2",
+    "--no-docs",
+]
 SECONDS = 600  # both servers load their models at once (~1-2 min), 4 x 4 s of load
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
-    if not MODEL.exists():
-        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
-    out = tmp_path_factory.mktemp("bench")
-    code, output = run_tool("bot.tools.bench", [*SMOKE, "--out", str(out)], SECONDS)
+    out, code, output = run_report_tool(tmp_path_factory, "bot.tools.bench", SMOKE, SECONDS)
     assert code == 0, output
     return out, json.loads((out / "metrics.json").read_text()), output
 

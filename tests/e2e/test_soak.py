@@ -14,24 +14,15 @@ from typing import Any
 
 import pytest
 
-from bot.settings import ROOT
-from tests.support.tools import run_tool
+from tests.support.tools import run_report_tool
 
-MODEL = ROOT / "models" / "relay.tar.gz"
 SECONDS = 420  # start-up (~60 s), 75 s of load, the drain; usually well under 4 minutes
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], str]:
-    if not MODEL.exists():
-        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
-    out = tmp_path_factory.mktemp("soak")
-    docs = tmp_path_factory.mktemp("docs")  # --no-docs: must stay empty
-    code, output = run_tool(
-        "bot.tools.soak", ["--quick", "--no-docs", "--out", str(out), "--docs", str(docs)], SECONDS
-    )
+    out, code, output = run_report_tool(tmp_path_factory, "bot.tools.soak", ["--quick"], SECONDS)
     assert (out / "soak.json").exists(), output
-    assert list(docs.iterdir()) == []
     return code, json.loads((out / "soak.json").read_text()), output
 
 

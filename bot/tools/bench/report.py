@@ -1,6 +1,11 @@
 """The bench's report: a line per level and stack while it runs, then report.md,
 metrics.json and latency.png (latency and throughput against the number of
-conversations, both stacks)."""
+conversations, both stacks), and the section of docs/performance.md.
+
+The section `## Relay against a plain Rasa bot` of docs/performance.md sits between
+`<!-- bench:start -->` and `<!-- bench:end -->`; a rerun replaces it and leaves the
+rest of the file as it was.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,23 @@ from typing import Any
 
 from bot.tools.bench.metrics import LevelFigures, Target, ratios
 from bot.tools.bench.stacks import BASELINE, RELAY, STACKS
-from bot.tools.soak.report import Machine
+from bot.tools.soak.report import Machine, replace_section
 
+TITLE = "Relay against a plain Rasa bot"
+MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+DOCS_PAGE = "# Performance\n\nHow fast Relay answers, and what it costs, on one machine.\n"
+METHOD = (
+    "Simulated customers talk to the real stack (Rasa server, action server, SQLite) over "
+    "the REST channel, each conversation with a sender id of its own, several conversations "
+    "at once: a customer sends a message, waits for the answer and sends the next "
+    "(`bot/tools/bench/load.py`; the scripts are the soak's: an order's status proven with "
+    "its email, delivery costs, store hours, a return, a request for a person). The same "
+    "scripts go, in the same run, to a baseline: a plain Rasa bot trained on the same "
+    "data/ and domain.yml with `rasa init`'s config (Rasa's default pipeline and policies), "
+    "Rasa's stock REST channel and its own instance of the same action server "
+    "(`bot/tools/bench/stacks.py`). The two are measured in turn at each level. Errors are "
+    "HTTP errors and timeouts; an empty reply is a 200 with no message for the customer."
+)
 COLOURS = {RELAY: "#2f6db5", BASELINE: "#c9782f"}
 LABELS = {RELAY: "Relay", BASELINE: "baseline (plain Rasa)"}
 
@@ -89,11 +109,16 @@ def markdown(
     run: dict[str, Any],
     host: Machine,
     plot: str | None = "latency.png",
+    heading: str = "#",
 ) -> str:
-    """report.md: the run, the tables, the targets and the plot."""
+    """report.md (or, with `heading` "##", the docs' section): the run, the tables, the
+    targets and the plot."""
     stacks = run["stacks"]
+    sub = heading + "#"
     lines = [
-        "# Relay against a plain Rasa bot",
+        f"{heading} {TITLE}",
+        "",
+        METHOD,
         "",
         "| | |",
         "| --- | --- |",
@@ -122,7 +147,7 @@ def markdown(
         )
         + " |",
         "",
-        "## Per level",
+        f"{sub} Per level",
         "",
         *level_table(figures),
         "",
@@ -130,11 +155,11 @@ def markdown(
         "",
         *failed_steps(figures),
         "",
-        "## Relay / baseline",
+        f"{sub} Relay / baseline",
         "",
         *ratio_table(figures),
         "",
-        "## Targets",
+        f"{sub} Targets",
         "",
         "| Target | Result | Figures |",
         "| --- | --- | --- |",
@@ -143,6 +168,19 @@ def markdown(
     if plot:
         lines += ["", f"![Latency and throughput against load, both stacks]({plot})"]
     return "\n".join(lines) + "\n"
+
+
+def docs_section(
+    figures: list[LevelFigures], found: list[Target], run: dict[str, Any], host: Machine, plot: str
+) -> str:
+    """The `## Relay against a plain Rasa bot` section of docs/performance.md, markers included."""
+    body = markdown(figures, found, run, host, plot, heading="##").rstrip("\n")
+    return f"{MARKERS[0]}\n{body}\n\n{MARKERS[1]}"
+
+
+def update_docs(document: str | None, section: str) -> str:
+    """docs/performance.md with `section` in place (a new page if there is none yet)."""
+    return replace_section(document or DOCS_PAGE, section, MARKERS, before_heading="")
 
 
 def write_json(

@@ -10,7 +10,9 @@ each (the warm-up, not counted). Then, level by level, `level` simulated custome
 talk to one stack for `--seconds`, then to the other (bot/tools/bench/load.py); the
 order alternates per level, so the machine's drift hits both. The servers' RSS is
 sampled meanwhile. Prints a line per level and stack; writes report.md,
-metrics.json and latency.png to --out (results/bench) and the servers' logs.
+metrics.json and latency.png to --out (results/bench) and the servers' logs, and
+(unless --no-docs) the section "Relay against a plain Rasa bot" of
+docs/performance.md with the plot as docs/bench_latency.png.
 
 Exit status: 0 the bench ran (the targets are reported, pass or fail), 2 a stack
 could not be trained or started.
@@ -36,7 +38,14 @@ from bot.tools.bench import baseline as baselines
 from bot.tools.bench.load import Channel, Plan, run_level, warm_up
 from bot.tools.bench.memory import HWM, Peaks, tree_kb
 from bot.tools.bench.metrics import LevelFigures, level_figures, targets
-from bot.tools.bench.report import markdown, plot, progress_line, write_json
+from bot.tools.bench.report import (
+    docs_section,
+    markdown,
+    plot,
+    progress_line,
+    update_docs,
+    write_json,
+)
 from bot.tools.bench.scripts import pick
 from bot.tools.bench.stacks import BASELINE, RELAY, STACKS, BaselineStack, RelayStack
 from bot.tools.soak.report import machine
@@ -46,6 +55,8 @@ DEFAULT_LEVELS = (1, 10, 50, 100)
 DEFAULT_SECONDS = 30.0
 SAMPLE_SECONDS = 0.5
 LOADAVG = Path("/proc/loadavg")
+DOCS_PAGE = "performance.md"
+DOCS_PLOT = "bench_latency.png"
 MODELS = ROOT / "models"
 BASELINE_MODELS = {
     "full": MODELS / "bench" / "baseline.tar.gz",
@@ -84,6 +95,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline-model", type=Path, help="where the baseline is kept")
     parser.add_argument("--model", type=Path, default=MODELS / "relay.tar.gz")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/ untouched")
     parser.add_argument(
         "--together",
         action="store_true",
@@ -199,6 +212,14 @@ def write_results(
     write_json(out / "metrics.json", figures, found, run)
     plot(out / "latency.png", figures)
     (out / "report.md").write_text(markdown(figures, found, run, host), encoding="utf-8")
+    if not options.no_docs:
+        docs: Path = options.docs
+        shutil.copy(out / "latency.png", docs / DOCS_PLOT)
+        page = docs / DOCS_PAGE
+        old = page.read_text(encoding="utf-8") if page.exists() else None
+        section = docs_section(figures, found, run, host, DOCS_PLOT)
+        page.write_text(update_docs(old, section), encoding="utf-8")
+        print(f"Wrote {page} and {docs / DOCS_PLOT}")
     print("\nTargets:")
     for target in found:
         print(f"  {'pass' if target.passed else 'FAIL'}  {target.name}: {target.detail}")

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.tools.bench import report
 from bot.tools.bench.metrics import targets
-from bot.tools.bench.report import markdown, plot, progress_line, write_json
 from bot.tools.bench.stacks import BASELINE, RELAY
 from bot.tools.soak.report import Machine
 from tests.support.bench import figures_of
@@ -42,7 +42,7 @@ RUN: dict[str, Any] = {
 
 
 def test_a_progress_line_per_level_and_stack() -> None:
-    line = progress_line(FIGURES[2])
+    line = report.progress_line(FIGURES[2])
     assert line.startswith("level  10 relay")
     assert "p50 1.000 p95 1.000 p99 1.000 s" in line
     assert "0 errors, 0 empty" in line and "RSS rasa 1150 MB, actions 60 MB" in line
@@ -50,7 +50,7 @@ def test_a_progress_line_per_level_and_stack() -> None:
 
 def test_the_report_has_the_run_the_levels_the_ratios_and_the_targets() -> None:
     found = targets(FIGURES, {RELAY: 58.2}, {RELAY: 1200.0})
-    text = markdown(FIGURES, found, RUN, HOST)
+    text = report.markdown(FIGURES, found, RUN, HOST)
     expected = (
         "| Command | `python -m bot.tools.bench --levels 1,10` |",
         "1.10 / 1.90 (the machine is shared",
@@ -65,12 +65,12 @@ def test_the_report_has_the_run_the_levels_the_ratios_and_the_targets() -> None:
     assert [line for line in expected if line not in text] == []
     assert "- Relay: none" in text
     assert text.endswith("(latency.png)\n")
-    assert "latency.png" not in markdown(FIGURES, found, RUN, HOST, plot=None)
+    assert "latency.png" not in report.markdown(FIGURES, found, RUN, HOST, plot=None)
 
 
 def test_metrics_json_holds_every_figure(tmp_path: Path) -> None:
     found = targets(FIGURES, {RELAY: 58.2}, {RELAY: 1200.0})
-    write_json(tmp_path / "metrics.json", FIGURES, found, RUN)
+    report.write_json(tmp_path / "metrics.json", FIGURES, found, RUN)
     document = json.loads((tmp_path / "metrics.json").read_text())
     assert document["levels"] == [1, 10]
     assert [(r["stack"], r["level"]) for r in document["results"]] == [
@@ -85,7 +85,21 @@ def test_metrics_json_holds_every_figure(tmp_path: Path) -> None:
 
 
 def test_the_plot_is_a_png(tmp_path: Path) -> None:
-    plot(tmp_path / "latency.png", FIGURES)
+    report.plot(tmp_path / "latency.png", FIGURES)
     assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    plot(tmp_path / "relay-only.png", FIGURES[::2])  # one stack missing is still a plot
+    report.plot(tmp_path / "relay-only.png", FIGURES[::2])  # one stack missing is still a plot
     assert (tmp_path / "relay-only.png").stat().st_size > 1000
+
+
+def test_the_docs_section_replaces_itself_and_nothing_else() -> None:
+    found = targets(FIGURES, {RELAY: 58.2}, {RELAY: 1200.0})
+    section = report.docs_section(FIGURES, found, RUN, HOST, "bench_latency.png")
+    assert section.startswith(report.MARKERS[0] + "\n## Relay against a plain Rasa bot\n")
+    assert "\n### Per level\n" in section and "\n### Targets\n" in section
+    assert section.endswith("(bench_latency.png)\n\n" + report.MARKERS[1])
+    page = report.update_docs(None, section)
+    assert page.startswith("# Performance\n") and page.endswith(report.MARKERS[1] + "\n")
+    edited = page + "\n## Later section\n\nKept.\n"
+    again = report.update_docs(edited, report.docs_section(FIGURES[:2], found, RUN, HOST, "x.png"))
+    assert again.count(report.MARKERS[0]) == 1 and "| 10 | Relay |" not in again
+    assert again.endswith("## Later section\n\nKept.\n") and "(x.png)" in again
