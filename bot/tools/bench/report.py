@@ -31,7 +31,9 @@ METHOD = (
     "data/ and domain.yml with `rasa init`'s config (Rasa's default pipeline and policies), "
     "Rasa's stock REST channel and its own instance of the same action server "
     "(`bot/tools/bench/stacks.py`). The two are measured in turn at each level. Errors are "
-    "HTTP errors and timeouts; an empty reply is a 200 with no message for the customer."
+    "HTTP errors and timeouts; an empty reply is a 200 with no message for the customer. "
+    "Before the first level each stack hears every script once (a warm-up, not counted); "
+    "the simulated customers run on the same machine as both stacks."
 )
 COLOURS = {RELAY: "#2f6db5", BASELINE: "#c9782f"}
 LABELS = {RELAY: "Relay", BASELINE: "baseline (plain Rasa)"}
