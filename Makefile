@@ -14,6 +14,9 @@ SPACY_MODEL := models/spacy/relay_en/meta.json
 FOLDS ?= 5
 # Minutes of load of `make soak` (the start-up and the drain come on top).
 MINUTES ?= 4
+# Conversations at once per level of `make bench`, and seconds per level and stack.
+LEVELS ?= 1,10,50,100
+BENCH_SECONDS ?= 30
 # Public benchmark data (read at run time, never copied into the repository).
 BENCHMARKS ?= ../shared/benchmarks
 AIRLINE_TWEETS := $(BENCHMARKS)/twitter_airline_sentiment/Tweets.csv
@@ -25,7 +28,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak demo-data profile-training
+  privacy-export privacy-delete purge soak bench demo-data profile-training
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -102,6 +105,9 @@ soak: $(MODEL)  ## Mixed load with faults on the real stack for MINUTES (4); fig
 profile-training: $(STAMP) $(SPACY_MODEL)  ## Time each part of a full training and a one-example retraining, with quality (report + plot)
 	$(PY) -m bot.tools.profile_training --config config.yml $(if $(COMPARE),--config $(COMPARE)) \
 	  --out results/training
+
+bench: $(MODEL)  ## Relay vs a plain Rasa bot at LEVELS (1,10,50,100) conversations; results/bench/
+	$(PY) -m bot.tools.bench --levels $(LEVELS) --seconds $(BENCH_SECONDS)
 
 # mypy reads its settings (strict, on bot/ and actions/) from pyproject.toml; its incremental cache in
 # .mypy_cache/ keeps a re-run to a few seconds.

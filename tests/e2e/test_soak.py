@@ -10,45 +10,20 @@ must reach the customer waiting for it. docs/ is left untouched.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from bot.settings import ROOT
+from tests.support.tools import run_report_tool
 
-MODEL = ROOT / "models" / "relay.tar.gz"
 SECONDS = 420  # start-up (~60 s), 75 s of load, the drain; usually well under 4 minutes
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], str]:
-    if not MODEL.exists():
-        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
-    out = tmp_path_factory.mktemp("soak")
-    docs = tmp_path_factory.mktemp("docs")  # --no-docs: must stay empty
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.tools.soak",
-            "--quick",
-            "--no-docs",
-            "--out",
-            str(out),
-            "--docs",
-            str(docs),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=SECONDS,
-    )
-    output = finished.stdout[-6000:] + finished.stderr[-4000:]
+    out, code, output = run_report_tool(tmp_path_factory, "bot.tools.soak", ["--quick"], SECONDS)
     assert (out / "soak.json").exists(), output
-    assert list(docs.iterdir()) == []
-    return finished.returncode, json.loads((out / "soak.json").read_text()), output
+    return code, json.loads((out / "soak.json").read_text()), output
 
 
 def test_the_quick_soak_passes(run: tuple[int, dict[str, Any], str]) -> None:

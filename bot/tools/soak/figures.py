@@ -44,17 +44,22 @@ SERIES = (
 )
 
 
+def nearest_rank(ordered: list[float], share: float) -> float:
+    """The `share` quantile (0-1) of sorted, non-empty `ordered`, by nearest rank."""
+    index = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
+    return ordered[index]
+
+
 def percentiles(values: list[float]) -> dict[str, float | None]:
     """p50, p95 and the maximum of `values` (nearest rank), rounded to milliseconds."""
     if not values:
         return {"p50": None, "p95": None, "max": None}
     ordered = sorted(values)
-
-    def rank(share: float) -> float:
-        index = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
-        return round(ordered[index], 3)
-
-    return {"p50": rank(0.5), "p95": rank(0.95), "max": round(ordered[-1], 3)}
+    return {
+        "p50": round(nearest_rank(ordered, 0.5), 3),
+        "p95": round(nearest_rank(ordered, 0.95), 3),
+        "max": round(ordered[-1], 3),
+    }
 
 
 @dataclass

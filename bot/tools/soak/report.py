@@ -226,13 +226,16 @@ def section(
     return "\n".join(lines)
 
 
-def replace_section(document: str, new: str) -> str:
-    """`document` with its soak section replaced by `new` (or inserted before BEFORE,
-    or appended when neither is there)."""
-    start, end = document.find(START), document.find(END)
+def replace_section(
+    document: str, new: str, markers: tuple[str, str] = (START, END), before_heading: str = BEFORE
+) -> str:
+    """`document` with its section between `markers` (the soak's by default) replaced by
+    `new` (or inserted before `before_heading`, or appended when neither is there)."""
+    first, last = markers
+    start, end = document.find(first), document.find(last)
     if start != -1 and end > start:
-        return document[:start] + new + document[end + len(END) :]
-    before = document.find("\n" + BEFORE)
+        return document[:start] + new + document[end + len(last) :]
+    before = document.find("\n" + before_heading) if before_heading else -1
     if before != -1:
         return document[: before + 1] + new + "\n\n" + document[before + 1 :]
     return document.rstrip("\n") + "\n\n" + new + "\n"

@@ -1,0 +1,233 @@
+"""The bench's report: a line per level and stack while it runs, then report.md,
+metrics.json and latency.png (latency and throughput against the number of
+conversations, both stacks), and the section of docs/performance.md.
+
+The section `## Relay against a plain Rasa bot` of docs/performance.md sits between
+`<!-- bench:start -->` and `<!-- bench:end -->`; a rerun replaces it and leaves the
+rest of the file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bot.tools.bench.metrics import LevelFigures, Target, ratios
+from bot.tools.bench.stacks import BASELINE, RELAY, STACKS
+from bot.tools.soak.report import Machine, replace_section
+
+TITLE = "Relay against a plain Rasa bot"
+MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+DOCS_PAGE = "# Performance\n\nHow fast Relay answers, and what it costs, on one machine.\n"
+METHOD = (
+    "Simulated customers talk to the real stack (Rasa server, action server, SQLite) over "
+    "the REST channel, each conversation with a sender id of its own, several conversations "
+    "at once: a customer sends a message, waits for the answer and sends the next "
+    "(`bot/tools/bench/load.py`; the scripts are the soak's: an order's status proven with "
+    "its email, delivery costs, store hours, a return, a request for a person). The same "
+    "scripts go, in the same run, to a baseline: a plain Rasa bot trained on the same "
+    "data/ and domain.yml with `rasa init`'s config (Rasa's default pipeline and policies), "
+    "Rasa's stock REST channel and its own instance of the same action server "
+    "(`bot/tools/bench/stacks.py`). The two are measured in turn at each level. Errors are "
+    "HTTP errors and timeouts; an empty reply is a 200 with no message for the customer. "
+    "Before the first level each stack hears every script once (a warm-up, not counted); "
+    "the simulated customers run on the same machine as both stacks."
+)
+COLOURS = {RELAY: "#2f6db5", BASELINE: "#c9782f"}
+LABELS = {RELAY: "Relay", BASELINE: "baseline (plain Rasa)"}
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def progress_line(figures: LevelFigures) -> str:
+    """One line per level and stack, printed as soon as it is measured."""
+    return (
+        f"level {figures.level:>3} {figures.stack:<8} {figures.turns:>5} turns in "
+        f"{figures.seconds:5.1f} s = {figures.turns_per_second:6.2f} turns/s | "
+        f"p50 {_s(figures.p50)} p95 {_s(figures.p95)} p99 {_s(figures.p99)} s | "
+        f"{figures.errors} errors, {figures.empty} empty | "
+        f"RSS rasa {_mb(figures.rss_mb.get('rasa'))} MB, "
+        f"actions {_mb(figures.rss_mb.get('actions'))} MB"
+    )
+
+
+def level_table(figures: list[LevelFigures]) -> list[str]:
+    lines = [
+        "| Conversations | Stack | Turns | Turns/s | p50 (s) | p95 (s) | p99 (s) | Errors "
+        "(timeouts) | Empty replies | Peak RSS Rasa / actions (MB) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for f in sorted(figures, key=lambda f: (f.level, STACKS.index(f.stack))):
+        lines.append(
+            f"| {f.level} | {LABELS[f.stack]} | {f.turns} | {f.turns_per_second:.2f} | "
+            f"{_s(f.p50)} | {_s(f.p95)} | {_s(f.p99)} | {f.errors} ({f.timeouts}) | {f.empty} | "
+            f"{_mb(f.rss_mb.get('rasa'))} / {_mb(f.rss_mb.get('actions'))} |"
+        )
+    return lines
+
+
+def ratio_table(figures: list[LevelFigures]) -> list[str]:
+    lines = [
+        "| Conversations | Turns/s | p50 | p95 | p99 | Rasa RSS |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in ratios(figures):
+        lines.append(
+            f"| {row['level']} | {_x(row['turns_per_second'])} | {_x(row['p50'])} | "
+            f"{_x(row['p95'])} | {_x(row['p99'])} | {_x(row['rasa_rss'])} |"
+        )
+    return lines
+
+
+def failed_steps(figures: list[LevelFigures]) -> list[str]:
+    """Which script steps got an error or no message, per stack, over all levels."""
+    lines = []
+    for stack in STACKS:
+        counts: dict[str, int] = {}
+        for f in figures:
+            if f.stack == stack:
+                for step, count in f.failed_steps.items():
+                    counts[step] = counts.get(step, 0) + count
+        found = ", ".join(f"{step} ({count})" for step, count in sorted(counts.items()))
+        lines.append(f"- {LABELS[stack]}: {found or 'none'}")
+    return lines
+
+
+def markdown(
+    figures: list[LevelFigures],
+    found: list[Target],
+    run: dict[str, Any],
+    host: Machine,
+    plot: str | None = "latency.png",
+    heading: str = "#",
+) -> str:
+    """report.md (or, with `heading` "##", the docs' section): the run, the tables, the
+    targets and the plot."""
+    stacks = run["stacks"]
+    sub = heading + "#"
+    lines = [
+        f"{heading} {TITLE}",
+        "",
+        METHOD,
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| Date | {run['date']} |",
+        f"| Command | `{run['command']}` |",
+        f"| Machine | {host.describe()} |",
+        f"| Load average (1 min) before / after | {run['load_before']} / {run['load_after']} "
+        "(the machine is shared: other work ran beside the bench) |",
+        f"| Levels | {', '.join(str(level) for level in run['levels'])} conversations at once, "
+        f"{run['seconds']:g} s each per stack, A/B interleaved (order alternating per level) |",
+        f"| Scripts | {', '.join(run['scripts'])} |",
+        f"| Think time | {run['think']:g} s between a customer's messages |",
+        f"| Relay model | `{stacks[RELAY]['model']}` |",
+        f"| Baseline model | `{stacks[BASELINE]['model']}` ({stacks[BASELINE]['config']}) |",
+        f"| Ready (start to REST channel answering{run['ready_note']}) | "
+        + ", ".join(
+            f"{LABELS[s]} {stacks[s]['ready_seconds']:.1f} s" for s in STACKS if s in stacks
+        )
+        + " |",
+        "| Peak RSS over the run (VmHWM, Rasa / actions) | "
+        + ", ".join(
+            f"{LABELS[s]} {_mb(stacks[s]['hwm_mb'].get('rasa'))} / "
+            f"{_mb(stacks[s]['hwm_mb'].get('actions'))} MB"
+            for s in STACKS
+            if s in stacks
+        )
+        + " |",
+        "",
+        f"{sub} Per level",
+        "",
+        *level_table(figures),
+        "",
+        "Turns with an error or an empty reply, by script and step (#1 is the first message):",
+        "",
+        *failed_steps(figures),
+        "",
+        f"{sub} Relay / baseline",
+        "",
+        *ratio_table(figures),
+        "",
+        f"{sub} Targets",
+        "",
+        "| Target | Result | Figures |",
+        "| --- | --- | --- |",
+        *(f"| {t.name} | {'pass' if t.passed else 'FAIL'} | {t.detail} |" for t in found),
+    ]
+    if plot:
+        lines += ["", f"![Latency and throughput against load, both stacks]({plot})"]
+    return "\n".join(lines) + "\n"
+
+
+def docs_section(
+    figures: list[LevelFigures], found: list[Target], run: dict[str, Any], host: Machine, plot: str
+) -> str:
+    """The `## Relay against a plain Rasa bot` section of docs/performance.md, markers included."""
+    body = markdown(figures, found, run, host, plot, heading="##").rstrip("\n")
+    return f"{MARKERS[0]}\n{body}\n\n{MARKERS[1]}"
+
+
+def update_docs(document: str | None, section: str) -> str:
+    """docs/performance.md with `section` in place (a new page if there is none yet)."""
+    return replace_section(document or DOCS_PAGE, section, MARKERS, before_heading="")
+
+
+def write_json(
+    path: Path, figures: list[LevelFigures], found: list[Target], run: dict[str, Any]
+) -> None:
+    document = {
+        **run,
+        "results": [f.as_dict() for f in figures],
+        "ratios": ratios(figures),
+        "targets": [asdict(t) for t in found],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def plot(path: Path, figures: list[LevelFigures]) -> None:
+    """latency.png: p50 and p95 per turn, and turns/s, against conversations at once."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (latency, throughput) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for stack in STACKS:
+        mine = sorted((f for f in figures if f.stack == stack), key=lambda f: f.level)
+        if not mine:
+            continue
+        levels = [f.level for f in mine]
+        colour, label = COLOURS[stack], LABELS[stack]
+        latency.plot(levels, [f.p95 for f in mine], "o-", color=colour, label=f"{label} p95")
+        latency.plot(levels, [f.p50 for f in mine], "o--", color=colour, label=f"{label} p50")
+        throughput.plot(levels, [f.turns_per_second for f in mine], "o-", color=colour, label=label)
+    levels = sorted({f.level for f in figures})
+    for axis in (latency, throughput):
+        axis.set_xscale("log")
+        axis.set_xticks(levels)
+        axis.set_xticklabels([str(level) for level in levels])
+        axis.minorticks_off()
+        axis.set_ylim(bottom=0)
+        axis.set_xlabel("conversations at once")
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    latency.set_ylabel("seconds per turn")
+    latency.set_title("Latency per turn")
+    throughput.set_ylabel("turns per second")
+    throughput.set_title("Throughput")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,299 @@
+"""`make bench`: Relay against a plain Rasa bot, the same customers, one run.
+
+    python -m bot.tools.bench [--levels 1,10,50,100] [--seconds 30] [--baseline full|quick]
+
+Trains the baseline unless the kept one is current (bot/tools/bench/baseline.py:
+`rasa init`'s config, about 20 minutes; `quick` is the test suite's, every `epochs`
+1), starts Relay and then the baseline, each with its own action server and SQLite
+databases (bot/tools/bench/stacks.py), and lets one customer say every script to
+each (the warm-up, not counted). Then, level by level, `level` simulated customers
+talk to one stack for `--seconds`, then to the other (bot/tools/bench/load.py); the
+order alternates per level, so the machine's drift hits both. The servers' RSS is
+sampled meanwhile. Prints a line per level and stack; writes report.md,
+metrics.json and latency.png to --out (results/bench) and the servers' logs, and
+(unless --no-docs) the section "Relay against a plain Rasa bot" of
+docs/performance.md with the plot as docs/bench_latency.png.
+
+Exit status: 0 the bench ran (the targets are reported, pass or fail), 2 a stack
+could not be trained or started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.settings import ROOT
+from bot.tools.bench import baseline as baselines
+from bot.tools.bench.load import Channel, Plan, run_level, warm_up
+from bot.tools.bench.memory import HWM, Peaks, tree_kb
+from bot.tools.bench.metrics import LevelFigures, level_figures, targets
+from bot.tools.bench.report import (
+    docs_section,
+    markdown,
+    plot,
+    progress_line,
+    update_docs,
+    write_json,
+)
+from bot.tools.bench.scripts import pick
+from bot.tools.bench.stacks import BASELINE, RELAY, STACKS, BaselineStack, RelayStack
+from bot.tools.soak.report import machine
+from bot.tools.soak.stack import SERVERS, StackError
+
+DEFAULT_LEVELS = (1, 10, 50, 100)
+DEFAULT_SECONDS = 30.0
+SAMPLE_SECONDS = 0.5
+LOADAVG = Path("/proc/loadavg")
+DOCS_PAGE = "performance.md"
+DOCS_PLOT = "bench_latency.png"
+MODELS = ROOT / "models"
+BASELINE_MODELS = {
+    "full": MODELS / "bench" / "baseline.tar.gz",
+    "quick": MODELS / "bench" / "quick.tar.gz",
+}
+CONFIG_NAMES = {
+    "full": "`rasa init`'s config.yml: Rasa's default pipeline and policies",
+    "quick": "Rasa's default pipeline and policies with epochs 1 (the smoke test's)",
+}
+
+
+def levels(text: str) -> tuple[int, ...]:
+    """`1,10,50` as (1, 10, 50).
+
+    Raises:
+        argparse.ArgumentTypeError: Not a comma-separated list of numbers of 1 or more.
+    """
+    try:
+        found = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        found = ()
+    if not found or min(found) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give levels like 1,10,50 (each 1 or more)")
+    return found
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=levels, default=DEFAULT_LEVELS)
+    parser.add_argument(
+        "--seconds", type=float, default=DEFAULT_SECONDS, help="per level and stack"
+    )
+    parser.add_argument("--think", type=float, default=0.0, help="pause between messages")
+    parser.add_argument("--scripts", type=int, help="only the first N scripts")
+    parser.add_argument("--baseline", choices=sorted(BASELINE_MODELS), default="full")
+    parser.add_argument("--baseline-model", type=Path, help="where the baseline is kept")
+    parser.add_argument("--model", type=Path, default=MODELS / "relay.tar.gz")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/ untouched")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="start both stacks at once (quicker; each one's ready time then includes the other)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the stacks' data directories")
+    options = parser.parse_args(argv)
+    if options.seconds <= 0 or options.think < 0:
+        parser.error("--seconds must be more than 0 and --think 0 or more")
+    if options.scripts is not None and options.scripts < 1:
+        parser.error("--scripts must be 1 or more")
+    return options
+
+
+def load_average() -> str:
+    try:
+        return LOADAVG.read_text(encoding="utf-8").split()[0]
+    except (OSError, IndexError):
+        return "n/a"
+
+
+def channel(stack: RelayStack) -> Channel:
+    return Channel(stack.url + "/webhooks/rest/webhook", stack.headers, stack.sender)
+
+
+def roots(stack: RelayStack) -> list[tuple[str, int]]:
+    return [(server, stack.processes[server].pid) for server in SERVERS]
+
+
+async def sample(stack: RelayStack, peaks: Peaks) -> None:
+    while True:
+        await asyncio.to_thread(peaks.sample, roots(stack))
+        await asyncio.sleep(SAMPLE_SECONDS)
+
+
+async def measure(session: aiohttp.ClientSession, stack: RelayStack, plan: Plan) -> LevelFigures:
+    """One level on one stack, its RSS sampled meanwhile."""
+    peaks = Peaks()
+    sampler = asyncio.create_task(sample(stack, peaks))
+    try:
+        run = await run_level(session, channel(stack), plan)
+    finally:
+        sampler.cancel()
+    await asyncio.to_thread(peaks.sample, roots(stack))
+    return level_figures(stack.name, plan.level, run, peaks.mb())
+
+
+async def start(stack: RelayStack) -> float:
+    print(f"Starting {stack.name} in {stack.data_dir} ...", flush=True)
+    ready = await stack.start()
+    print(f"{stack.name} is ready after {ready:.1f} s on {stack.url}", flush=True)
+    return ready
+
+
+async def bench(
+    options: argparse.Namespace, stacks: dict[str, RelayStack]
+) -> tuple[list[LevelFigures], dict[str, dict[str, Any]]]:
+    """Starts the stacks, warms them up and measures every level on both."""
+    if options.together:
+        ready = await asyncio.gather(*(start(stacks[name]) for name in STACKS))
+    else:
+        ready = [await start(stacks[name]) for name in STACKS]
+    info: dict[str, dict[str, Any]] = {
+        name: {"ready_seconds": round(seconds, 2)}
+        for name, seconds in zip(STACKS, ready, strict=True)
+    }
+    scripts = pick(options.scripts)
+    run_id = secrets.token_hex(3)
+    connector = aiohttp.TCPConnector(limit=max(options.levels) + 10)
+    figures: list[LevelFigures] = []
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for name in STACKS:
+            warm = await warm_up(
+                session, channel(stacks[name]), Plan(1, options.seconds, scripts, run_id)
+            )
+            bad = sum(1 for turn in warm.turns if turn.error)
+            print(
+                f"{name} warmed up: {len(warm.turns)} turns in {warm.elapsed:.1f} s"
+                + (f", {bad} errors" if bad else ""),
+                flush=True,
+            )
+            info[name]["warm_up"] = {"turns": len(warm.turns), "errors": bad}
+        for index, level in enumerate(options.levels):
+            order = STACKS if index % 2 == 0 else tuple(reversed(STACKS))
+            plan = Plan(level, options.seconds, scripts, run_id, options.think)
+            for name in order:
+                found = await measure(session, stacks[name], plan)
+                figures.append(found)
+                print(progress_line(found), flush=True)
+    for name in STACKS:
+        info[name]["hwm_mb"] = {
+            server: round(tree_kb(pid, HWM) / 1024, 1) for server, pid in roots(stacks[name])
+        }
+    return figures, info
+
+
+def write_results(
+    options: argparse.Namespace,
+    argv: list[str],
+    figures: list[LevelFigures],
+    info: dict[str, dict[str, Any]],
+    run: dict[str, Any],
+) -> None:
+    out: Path = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    found = targets(
+        figures,
+        {name: info[name]["ready_seconds"] for name in info},
+        {name: info[name]["hwm_mb"]["rasa"] for name in info if "hwm_mb" in info[name]},
+    )
+    host = machine()
+    run = {**run, "machine": host.__dict__}
+    write_json(out / "metrics.json", figures, found, run)
+    plot(out / "latency.png", figures)
+    (out / "report.md").write_text(markdown(figures, found, run, host), encoding="utf-8")
+    if not options.no_docs:
+        docs: Path = options.docs
+        shutil.copy(out / "latency.png", docs / DOCS_PLOT)
+        page = docs / DOCS_PAGE
+        old = page.read_text(encoding="utf-8") if page.exists() else None
+        section = docs_section(figures, found, run, host, DOCS_PLOT)
+        page.write_text(update_docs(old, section), encoding="utf-8")
+        print(f"Wrote {page} and {docs / DOCS_PLOT}")
+    print("\nTargets:")
+    for target in found:
+        print(f"  {'pass' if target.passed else 'FAIL'}  {target.name}: {target.detail}")
+    print(f"Wrote {out / 'report.md'}, {out / 'metrics.json'} and {out / 'latency.png'}")
+
+
+def prepare_baseline(options: argparse.Namespace) -> tuple[baselines.Baseline, float | None]:
+    model = options.baseline_model or BASELINE_MODELS[options.baseline]
+    kept = baselines.full(model) if options.baseline == "full" else baselines.quick(model)
+    if kept.is_current():
+        print(f"Reusing the baseline {model} (its fingerprint is current)", flush=True)
+        return kept, None
+    print(
+        f"Training the baseline into {model} ({CONFIG_NAMES[options.baseline]}); "
+        "the full one takes about 20 minutes on two cores",
+        flush=True,
+    )
+    took = kept.train()
+    print(f"Trained the baseline in {took:.0f} s", flush=True)
+    return kept, took
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    options = parse(args)
+    if not options.model.exists():
+        print(f"{options.model} is missing: run `make train` first", file=sys.stderr)
+        return 2
+    began = time.monotonic()
+    load_before = load_average()
+    try:
+        kept, trained = prepare_baseline(options)
+    except baselines.TrainingError as error:
+        print(f"The baseline could not be trained: {error}", file=sys.stderr)
+        return 2
+    data = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    stacks: dict[str, RelayStack] = {
+        RELAY: RelayStack(data / RELAY, options.model),
+        BASELINE: BaselineStack(data / BASELINE, kept.model),
+    }
+    try:
+        figures, info = asyncio.run(bench(options, stacks))
+    except StackError as error:
+        print(f"A stack did not start: {error}", file=sys.stderr)
+        return 2
+    finally:
+        for stack in stacks.values():
+            stack.stop()
+    info[RELAY]["model"] = str(options.model)
+    info[BASELINE].update(
+        model=str(kept.model), config=CONFIG_NAMES[options.baseline], train_seconds=trained
+    )
+    run = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M (UTC)"),
+        "command": " ".join(["python -m bot.tools.bench", *args]),
+        "levels": list(options.levels),
+        "seconds": options.seconds,
+        "think": options.think,
+        "scripts": [script.name for script in pick(options.scripts)],
+        "load_before": load_before,
+        "load_after": load_average(),
+        "ready_note": ", both starting at once" if options.together else ", one after the other",
+        "stacks": info,
+    }
+    write_results(options, args, figures, info, run)
+    for name, stack in stacks.items():
+        for server in SERVERS:
+            if stack.log(server).exists():
+                shutil.copy(stack.log(server), options.out / f"{name}-{server}.log")
+    if not options.keep:
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"Bench finished in {time.monotonic() - began:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""bot/tools/bench/metrics.py: percentiles, a level's figures, the ratios and the targets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.tools.bench.load import LevelRun
+from bot.tools.bench.metrics import (
+    latencies,
+    level_figures,
+    ratio,
+    ratios,
+    targets,
+)
+from bot.tools.bench.stacks import BASELINE, RELAY
+from tests.support.bench import figures_of, run_of, turn
+
+
+def test_percentiles_by_nearest_rank_over_answered_turns() -> None:
+    run = run_of(*(i / 100 for i in range(1, 101)))
+    assert latencies(run) == {"p50": 0.5, "p95": 0.95, "p99": 0.99, "max": 1.0}
+    assert latencies(run_of(0.3)) == {"p50": 0.3, "p95": 0.3, "p99": 0.3, "max": 0.3}
+    nothing = LevelRun((turn(5.0, status=None, failure="no answer within 60 s"),), 60.0)
+    assert latencies(nothing) == {"p50": None, "p95": None, "p99": None, "max": None}
+
+
+def test_a_levels_figures_count_errors_timeouts_and_empty_replies() -> None:
+    run = LevelRun(
+        (
+            turn(0.1),
+            turn(0.3, messages=0, script="a person", step=1),
+            turn(60.0, status=None, failure="no answer within 60 s", step=2),
+            turn(0.1, status=None, failure="ClientConnectorError: refused"),
+            turn(0.2, status=500, failure="boom", step=2),
+        ),
+        elapsed=4.0,
+    )
+    found = level_figures(RELAY, 10, run, {"rasa": 1200.0})
+    assert (found.turns, found.answered, found.errors) == (5, 2, 3)
+    assert (found.timeouts, found.http_errors, found.empty) == (1, 1, 1)
+    assert found.turns_per_second == 0.5  # answered turns only
+    assert (found.p50, found.max) == (0.1, 0.3)  # errors' times are no latency
+    assert found.failed_steps == {"a person #2": 1, "order status #3": 2, "order status #1": 1}
+    assert found.rss_mb == {"rasa": 1200.0}
+
+
+def test_no_time_no_throughput() -> None:
+    assert level_figures(RELAY, 1, LevelRun((), 0.0)).turns_per_second == 0.0
+
+
+def test_ratio_is_relay_over_baseline() -> None:
+    assert ratio(1.5, 1.0) == 1.5
+    assert ratio(None, 1.0) is None and ratio(1.0, None) is None and ratio(1.0, 0) is None
+
+
+def test_ratios_pair_the_stacks_per_level() -> None:
+    figures = [
+        figures_of(RELAY, 1, 0.2, 1100.0),
+        figures_of(BASELINE, 1, 0.4, 1000.0),
+        figures_of(RELAY, 10, 1.0),
+        figures_of(BASELINE, 10, 0.5),
+        figures_of(RELAY, 50, 2.0),  # no baseline at 50: no ratio
+    ]
+    rows = ratios(figures)
+    assert [row["level"] for row in rows] == [1, 10]
+    assert rows[0]["p95"] == 0.5 and rows[1]["p95"] == 2.0
+    assert rows[0]["turns_per_second"] == 1.0
+    assert rows[0]["rasa_rss"] == 1.1
+
+
+@pytest.mark.parametrize(
+    ("relay_p95", "passed"), [(0.5, True), (0.625, True), (0.63, False), (2.0, False)]
+)
+def test_the_p95_target_holds_at_every_level(relay_p95: float, passed: bool) -> None:
+    figures = [
+        figures_of(RELAY, 1, 0.1),
+        figures_of(BASELINE, 1, 0.1),
+        figures_of(RELAY, 10, relay_p95),
+        figures_of(BASELINE, 10, 0.5),
+    ]
+    p95 = targets(figures, {RELAY: 10.0}, {RELAY: 1000.0})[0]
+    assert p95.passed is passed
+    assert p95.detail.startswith("1: 1.00x, 10: ")
+
+
+def test_errors_empty_replies_readiness_and_memory_targets() -> None:
+    good = [figures_of(RELAY, 1, 0.1), figures_of(BASELINE, 1, 0.1)]
+    found = targets(good, {RELAY: 29.0, BASELINE: 40.0}, {RELAY: 1500.0})
+    assert [t.passed for t in found] == [True, True, True, True]
+    assert found[1].detail == "0 errors, 0 empty replies in 3 turns"
+    assert found[3].detail == "peak 1500 MB (VmHWM)"
+
+    empty = level_figures(RELAY, 1, LevelRun((turn(0.1, messages=0),), 1.0))
+    slow = targets([empty, figures_of(BASELINE, 1, 0.1)], {RELAY: 31.0}, {RELAY: 1600.0})
+    assert [t.passed for t in slow] == [True, False, False, False]
+    assert slow[2].detail == "31.0 s"
+
+
+def test_nothing_measured_passes_nothing() -> None:
+    found = targets([], {}, {})
+    assert not any(t.passed for t in found)
+    assert [t.detail for t in found][0] == "no level measured"
+    assert found[2].detail == "did not start" and found[3].detail == "not measured"
