@@ -7,10 +7,14 @@ code (and the agent console's) instead of being ignored.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.settings import ROOT
 
@@ -119,3 +123,28 @@ def test_sentiment_sets_are_large_valid_and_separate() -> None:
     assert shared == set(), f"held-out sentiment messages also in data/nlu: {sorted(shared)}"
     intent_held_out = {m for m, _ in _sentiment_examples(ROOT / "tests" / "nlu")}
     assert intent_held_out == set()  # the intent test set carries no sentiment labels
+
+
+def test_every_button_payload_reaches_the_customer_intact_and_without_an_error(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa fills placeholders into payloads too: an entity's braces must be doubled in domain.yml,
+    or every such button logs an interpolation error (found in `make bench`'s server logs)."""
+    from rasa.core.nlg import interpolator
+
+    errors: list[Any] = []
+    monkeypatch.setattr(interpolator.structlogger, "exception", lambda *a, **k: errors.append(k))
+    payloads = [
+        button["payload"]
+        for variations in domain["responses"].values()
+        for variation in variations
+        for button in variation.get("buttons", [])
+    ]
+    assert len(payloads) >= 15
+    for payload in payloads:
+        sent = interpolator.interpolate_text(payload, {})
+        intent, _, entities = sent[1:].partition("{")
+        assert sent.startswith("/") and intent in domain["intents"], sent
+        if entities:
+            assert set(json.loads("{" + entities)) <= set(domain["entities"]), sent
+    assert errors == []
