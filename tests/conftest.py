@@ -15,7 +15,7 @@ from actions import shop
 from bot.services import Clock, Services
 from bot.settings import ROOT
 
-pytest_plugins = ["tests.support.services"]
+pytest_plugins = ["tests.support.services", "tests.support.servers"]
 
 # A Tuesday morning: stores and customer service are open, seed dates derive from it.
 FIXED_NOW = "2026-11-24T11:00:00"
