@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.handoff import auth
 from bot.handoff.agents import Agent, hash_password
 from bot.handoff.auth import (
     PER_CLIENT,
@@ -273,3 +274,22 @@ def test_an_empty_environment_secret_falls_back_to_the_file(tmp_path, monkeypatc
     monkeypatch.setenv("RELAY_CONSOLE_SECRET", "")
     (tmp_path / SECRET_FILE).write_bytes(b"kept-from-last-time\n")
     assert console_secret(tmp_path) == b"kept-from-last-time"
+
+
+def test_an_unknown_username_costs_a_check_against_one_dummy_hash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = []
+
+    def counted(password: str) -> str:
+        made.append(password)
+        return hash_password(password)
+
+    monkeypatch.setattr(auth, "hash_password", counted)
+    hasher = Hasher()
+
+    async def twice() -> list[bool]:
+        return [await hasher.check(PASSWORD, None), await hasher.check(PASSWORD, None)]
+
+    assert asyncio.run(twice()) == [False, False]
+    assert made == [auth.DUMMY_PASSWORD]  # made once, kept by the service (no module cache)
