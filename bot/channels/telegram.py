@@ -160,8 +160,12 @@ class TelegramInput(InputChannel):
 
         @telegram.listener("before_server_start")
         async def prepare(app: Any, loop: Any) -> None:
-            """Records updates in the inbox given, or the server's shop database's."""
-            inbox = self._inbox or Inbox(of_app(app).engine)
+            """Records updates in the inbox given, or the server's shop database's; paces and
+            keeps payloads with the server's services (shared by its processes with Redis)."""
+            services = of_app(app)
+            inbox = self._inbox or Inbox(services.engine)
+            assert self.client is not None
+            self.client.share(services.telegram_limiter, services.telegram_payloads)
             self.queue = UpdateQueue(inbox, handle, self._retries)
 
         @telegram.listener("after_server_start")
@@ -238,7 +242,7 @@ class TelegramInput(InputChannel):
             query = update.callback_query
             await self.client.call("answer_callback_query", callback_query_id=query.id)
             chat = query.message.chat.id if query.message else query.from_user.id
-            text = pressed(query, self.client.payload)
+            text = pressed(query, await self.client.payload(query.data or ""))
             if text:
                 await self._to_rasa(str(chat), text, query.from_user, deliver)
             else:
