@@ -44,7 +44,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float) -
     raise ServerFailed(f"nothing listened on port {port} after {seconds:g} s")
 
 
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
     if process is None or process.poll() is not None:
         return
     process.terminate()
@@ -93,7 +93,7 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
 
 
 @dataclass
@@ -222,4 +222,4 @@ class PostgresServer:
             admin.dispose()
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
