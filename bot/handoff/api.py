@@ -36,7 +36,16 @@ from bot.handoff.agents import (
 )
 from bot.handoff.context import context, topic_names, transcript
 from bot.handoff.conversations import Conversations, NotDelivered
-from bot.handoff.tickets import MAX_TEXT, TicketError, TicketStore
+from bot.handoff.tickets import (
+    MAX_TEXT,
+    InvalidRequest,
+    NotAllowed,
+    TextTooLong,
+    TicketConflict,
+    TicketError,
+    TicketNotFound,
+    TicketStore,
+)
 from bot.ops.conversation_store import ConversationStoreDown
 from bot.services import Services, of_app
 
@@ -68,11 +77,29 @@ NOT_YOURS = "This ticket is a colleague's; ask them to transfer it to you"
 NOT_DELIVERED = "Your reply did not reach the customer"
 UNAVAILABLE = "The database is unavailable for a moment; try again shortly"
 
+# What each kind of refused ticket operation is in HTTP, most specific first.
+STATUSES: tuple[tuple[type[TicketError], int], ...] = (
+    (TicketNotFound, 404),
+    (NotAllowed, 403),
+    (TicketConflict, 409),
+    (TextTooLong, 413),
+    (InvalidRequest, 400),
+    (TicketError, 400),
+)
+
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
 def error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status, headers=SECURITY_HEADERS)
+
+
+def refusal(failure: TicketError | NotDelivered) -> HTTPResponse:
+    """The answer to an operation the core refused: the one place its kind becomes a status."""
+    if isinstance(failure, NotDelivered):
+        return error(502, f"{NOT_DELIVERED}: {failure}")
+    status = next(status for kind, status in STATUSES if isinstance(failure, kind))
+    return error(status, failure.message)
 
 
 def ok(body: dict[str, Any]) -> HTTPResponse:
@@ -123,8 +150,8 @@ def signed_in(handler: Handler) -> Handler:
                 return error(403, f"Missing {CSRF_HEADER} header")
             services.tickets.touch_agent(agent.username)
             return await handler(request, agent, *args, **kwargs)
-        except TicketError as failure:
-            return error(failure.status, failure.message)
+        except (TicketError, NotDelivered) as failure:
+            return refusal(failure)
         except (SQLAlchemyError, ConversationStoreDown):
             logger.exception("console: a database failed on %s", request.path)
             return error(503, UNAVAILABLE)
@@ -186,16 +213,17 @@ def present(
 
 def _text(request: Request, key: str = "text") -> str:
     """Free text from the body, cleaned like a customer's (no surrogates or control
-    characters: bot/channels/inbound.py); 400 when none is left, 413 when too long."""
+    characters: bot/channels/inbound.py); InvalidRequest when none is left, TextTooLong
+    when too long."""
     body = request.json if isinstance(request.json, dict) else {}
     value = body.get(key)
     if isinstance(value, str) and len(value) > MAX_TEXT * 2:  # before cleaning a huge one
-        raise TicketError(413, f"`{key}` is longer than {MAX_TEXT} characters")
+        raise TextTooLong(f"`{key}` is longer than {MAX_TEXT} characters")
     text = clean_text(value) if isinstance(value, str) else ""
     if not text:
-        raise TicketError(400, f"`{key}` must be a non-empty string")
+        raise InvalidRequest(f"`{key}` must be a non-empty string")
     if len(text) > MAX_TEXT:
-        raise TicketError(413, f"`{key}` is longer than {MAX_TEXT} characters")
+        raise TextTooLong(f"`{key}` is longer than {MAX_TEXT} characters")
     return text
 
 
@@ -241,7 +269,7 @@ class Console:
             await self.conversations.say_as_agent(ticket["conversation_id"], text, agent.public())
         except NotDelivered as failure:
             self.store.undelivered(ticket_id, agent.username, str(failure))
-            raise TicketError(502, f"{NOT_DELIVERED}: {failure}") from failure
+            raise
         self.store.replied(ticket_id, agent.username, text)
         return await self.refreshed(ticket_id)
 

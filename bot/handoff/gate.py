@@ -23,7 +23,7 @@ from sanic import Sanic
 
 from bot.channels.payloads import customer_text, offered
 from bot.handoff.conversations import Conversations
-from bot.handoff.tickets import TicketError
+from bot.handoff.tickets import TicketConflict
 from bot.ops import logs
 from bot.ops.conversation_store import ConversationStoreDown
 from bot.ops.hardening import harden
@@ -105,7 +105,7 @@ class Gate:
                 closed = services.tickets.close(
                     ticket["id"], None, "returned_to_bot", only_if="waiting"
                 )
-            except TicketError:  # an agent claimed it a moment ago: the person stays
+            except TicketConflict:  # an agent claimed it a moment ago: the person stays
                 return
             await conversations.set_paused(message.sender_id, False)
             services.webhook.send("ticket.returned_to_bot", closed)

@@ -2,8 +2,10 @@
 
 waiting -> assigned (claimed) -> resolved, or -> returned_to_bot at any point.
 Methods return plain JSON-ready dicts, so the action server, the console API and
-tests share them without SQLAlchemy leaking out. Rule violations raise
-`TicketError` with the HTTP status the API answers with.
+tests share them without SQLAlchemy leaking out. Rule violations raise a
+`TicketError` whose subclass says what went wrong (no such ticket, a conflicting
+state, an agent who may not, an invalid request); the web layer decides what that
+means in HTTP (bot/handoff/api.py).
 """
 
 from __future__ import annotations
@@ -45,12 +47,31 @@ OWNERSHIP_EVENTS = ("claimed", "transferred")
 
 
 class TicketError(Exception):
-    """A ticket operation that is not allowed; `status` is the HTTP status to answer."""
+    """A ticket operation that is not allowed; the subclass says why, `message` explains it."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.message = message
+
+
+class TicketNotFound(TicketError):
+    """No ticket has that id."""
+
+
+class TicketConflict(TicketError):
+    """The ticket's state does not allow it (closed, someone else's, changed a moment ago)."""
+
+
+class NotAllowed(TicketError):
+    """The agent may not do that to the ticket (they have not claimed it)."""
+
+
+class InvalidRequest(TicketError):
+    """What was asked makes no sense (an empty note, a rating out of range)."""
+
+
+class TextTooLong(InvalidRequest):
+    """A text longer than `MAX_TEXT` characters."""
 
 
 def utcnow() -> datetime:
@@ -113,10 +134,10 @@ class TicketStore:
 
     def _ticket(self, session: Session, ticket_id: int) -> Ticket:
         if not 0 < ticket_id <= MAX_ID:  # not echoed: it may have thousands of digits
-            raise TicketError(404, "No such ticket")
+            raise TicketNotFound("No such ticket")
         row: Ticket | None = session.get(Ticket, ticket_id)
         if row is None:
-            raise TicketError(404, f"No ticket {ticket_id}")
+            raise TicketNotFound(f"No ticket {ticket_id}")
         return row
 
     def _log(
@@ -347,15 +368,16 @@ class TicketStore:
     def claim(self, ticket_id: int, agent: str, take_over: bool = False) -> dict[str, Any]:
         """Assigns the ticket to `agent`, if nobody else has it (or `take_over`, for admins).
 
-        Compare-and-set: of two agents claiming at once, one wins and the other gets 409.
+        Compare-and-set: of two agents claiming at once, one wins and the other gets
+        TicketConflict.
         """
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             if row.status not in OPEN_STATUSES:
-                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+                raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
             previous = row.assignee
             if row.status == "assigned" and previous not in (None, agent) and not take_over:
-                raise TicketError(409, f"{previous} has this ticket; ask them to transfer it")
+                raise TicketConflict(f"{previous} has this ticket; ask them to transfer it")
             now = self._clock()
             changed = session.execute(
                 update(Ticket)
@@ -368,7 +390,7 @@ class TicketStore:
                 .execution_options(synchronize_session=False)
             )
             if changed.rowcount != 1:
-                raise TicketError(409, "Someone else claimed this ticket a moment ago")
+                raise TicketConflict("Someone else claimed this ticket a moment ago")
             session.refresh(row)
             detail = f"from {previous}" if previous and previous != agent else ""
             self._log(session, row, "claimed", agent, detail)
@@ -389,9 +411,9 @@ class TicketStore:
     def _own(self, session: Session, ticket_id: int, agent: str) -> Ticket:
         row = self._ticket(session, ticket_id)
         if row.status not in OPEN_STATUSES:
-            raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+            raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
         if row.assignee != agent:
-            raise TicketError(403, "Claim the ticket first")
+            raise NotAllowed("Claim the ticket first")
         return row
 
     def check_owner(self, ticket_id: int, agent: str) -> dict[str, Any]:
@@ -414,7 +436,7 @@ class TicketStore:
     def note(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
         text = self._kept(text.strip()[:MAX_TEXT])
         if not text:
-            raise TicketError(400, "The note is empty")
+            raise InvalidRequest("The note is empty")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             session.add(Note(ticket_id=row.id, agent=agent, text=text, created_at=self._clock()))
@@ -434,9 +456,9 @@ class TicketStore:
                 else self._own(session, ticket_id, agent)
             )
             if row.status not in OPEN_STATUSES:
-                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+                raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
             if to == row.assignee:
-                raise TicketError(400, f"The ticket is already {to}'s")
+                raise InvalidRequest(f"The ticket is already {to}'s")
             self._swap(session, row, status="assigned", assignee=to)
             self._log(session, row, "transferred", agent, f"to {to}")
             return self._detail(session, row)
@@ -455,7 +477,7 @@ class TicketStore:
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:
-            raise TicketError(409, "The ticket changed a moment ago; have another look")
+            raise TicketConflict("The ticket changed a moment ago; have another look")
         session.refresh(row)
 
     def close(
@@ -479,9 +501,9 @@ class TicketStore:
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             if row.status not in OPEN_STATUSES or (only_if and row.status != only_if):
-                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+                raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
             if agent is not None and row.assignee not in (None, agent) and not any_owner:
-                raise TicketError(403, "The ticket is assigned to someone else")
+                raise NotAllowed("The ticket is assigned to someone else")
             self._swap(session, row, status=status, closed_at=self._clock())
             self._log(session, row, status, agent)
             return self._detail(session, row)
@@ -503,7 +525,7 @@ class TicketStore:
 
     def record_csat(self, ticket_id: int, score: int, comment: str | None) -> dict[str, Any]:
         if not 1 <= score <= 5:
-            raise TicketError(400, "A rating is 1 to 5")
+            raise InvalidRequest("A rating is 1 to 5")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             row.csat_score, row.csat_comment = score, (self._kept(comment) if comment else None)

@@ -6,6 +6,7 @@ The routes themselves run against the real Rasa server in tests/e2e/test_handoff
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,15 @@ from sanic import Sanic
 
 from bot.handoff import api
 from bot.handoff.agents import add_agent
+from bot.handoff.conversations import NotDelivered
+from bot.handoff.tickets import (
+    InvalidRequest,
+    NotAllowed,
+    TextTooLong,
+    TicketConflict,
+    TicketError,
+    TicketNotFound,
+)
 from bot.services import Services, of_app
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
@@ -93,6 +103,32 @@ def test_the_console_page_and_assets_exist() -> None:
     assert (api.STATIC / "index.html").exists()
     for name in api.ASSETS:
         assert (api.STATIC / name).exists(), name
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (TicketNotFound("No ticket 7"), 404),
+        (NotAllowed("Claim the ticket first"), 403),
+        (TicketConflict("Ticket is already resolved"), 409),
+        (TextTooLong("`text` is longer than 4000 characters"), 413),
+        (InvalidRequest("The note is empty"), 400),
+    ],
+)
+def test_each_kind_of_refusal_is_one_status_with_its_message(
+    failure: TicketError, status: int
+) -> None:
+    answer = api.refusal(failure)
+    assert answer.status == status
+    assert json.loads(answer.body) == {"error": failure.message}
+
+
+def test_a_reply_that_did_not_arrive_is_a_bad_gateway_that_says_why() -> None:
+    answer = api.refusal(NotDelivered("the customer blocked the bot"))
+    assert answer.status == 502
+    assert json.loads(answer.body) == {
+        "error": f"{api.NOT_DELIVERED}: the customer blocked the bot"
+    }
 
 
 # --- The routes, in-process (the real Rasa server runs them in tests/e2e/test_handoff.py) ---
