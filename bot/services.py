@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 from sqlalchemy.engine import Engine
 
+from bot.channels.outbox import Outbox
 from bot.handoff.agents import Agent, load_agents
 from bot.handoff.auth import Devices, Hasher, Sessions, SignInGuard, console_secret
 from bot.handoff.rules import HandoffRules, load_rules
@@ -109,6 +110,7 @@ class Services:
         devices: Devices | None = None,
         guard: SignInGuard | None = None,
         hasher: Hasher | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.settings = settings
         given: dict[str, Any] = {
@@ -124,6 +126,7 @@ class Services:
             "devices": devices,
             "guard": guard,
             "hasher": hasher,
+            "outbox": outbox,
         }
         self._made = {name: service for name, service in given.items() if service is not None}
         self._lock = threading.RLock()
@@ -157,6 +160,11 @@ class Services:
     def tickets(self) -> TicketStore:
         """Handoff tickets, in the same database as the shop's data."""
         return TicketStore(self.engine, redaction=self.settings.redact)
+
+    @_Once
+    def outbox(self) -> Outbox:
+        """What polled channels (REST, the widget) fetch, in the tickets' database."""
+        return Outbox(self.engine)
 
     @_Once
     def rules(self) -> HandoffRules:

@@ -41,10 +41,10 @@ from bot.channels.inbound import (
     message_text,
     same_secret,
 )
+from bot.channels.outbox import Outbox
 from bot.channels.replies import domain_text
 from bot.channels.served import Served
 from bot.handoff.gate import ConversationUnavailable, Gate
-from bot.handoff.tickets import TicketStore
 from bot.services import of_app
 
 logger = logging.getLogger(__name__)
@@ -98,11 +98,11 @@ def is_outbox_id(value: str) -> bool:
 
 
 class OutboxOutput(CollectingOutputChannel):
-    """Keeps each message in the ticket database's outbox for the customer to fetch."""
+    """Keeps each message in the outbox (bot/channels/outbox.py) for the customer to fetch."""
 
-    def __init__(self, store: TicketStore) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         super().__init__()
-        self._store = store
+        self._outbox = outbox
 
     @classmethod
     def name(cls) -> str:
@@ -112,7 +112,7 @@ class OutboxOutput(CollectingOutputChannel):
         await super()._persist_message(message)
         recipient = str(message.get("recipient_id"))
         payload = {key: value for key, value in message.items() if key != "recipient_id"}
-        self._store.push(recipient, payload)
+        self._outbox.push(recipient, payload)
 
 
 class RelayRestInput(InputChannel):
@@ -154,7 +154,7 @@ class RelayRestInput(InputChannel):
         return cls(token, _flag(credentials.get(SENDERS_ARE_CUSTOMERS)))
 
     def get_output_channel(self) -> CollectingOutputChannel:
-        return OutboxOutput(self.served.services.tickets)
+        return OutboxOutput(self.served.services.outbox)
 
     def _authorize(self, request: Request) -> None:
         if self._token and not same_secret(
@@ -245,7 +245,7 @@ class RelayRestInput(InputChannel):
             except InboundError as refused:
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
-            outbox = of_app(request.app).tickets
+            outbox = of_app(request.app).outbox
             return response.json({"messages": outbox.pull(conversation, int(after))})
 
         return rest

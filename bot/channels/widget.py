@@ -248,7 +248,7 @@ class WidgetInput(InputChannel):
         )
 
     def get_output_channel(self) -> CollectingOutputChannel:
-        return WidgetOutbox(self.served.services.tickets)
+        return WidgetOutbox(self.served.services.outbox)
 
     @property
     def sessions(self) -> Sessions:
@@ -386,7 +386,7 @@ class WidgetInput(InputChannel):
             # Under the conversation's lock (agents write under it), so the history and
             # the outbox position agree: nothing shown twice, nothing missed.
             async with agent.lock_store.lock(sender):
-                after = last_outbox_id(services.tickets, sender)
+                after = last_outbox_id(services.outbox, sender)
                 tracker = await agent.tracker_store.retrieve(sender)
             return response.json(
                 {
@@ -405,13 +405,13 @@ class WidgetInput(InputChannel):
             if not is_outbox_id(after):
                 raise InboundError(400, BAD_AFTER)
             services = of_app(request.app)
-            store = services.tickets
-            pending = store.pull(sender, int(after))
+            outbox = services.outbox
+            pending = outbox.pull(sender, int(after))
             agents: dict[str, str] = {}
             if pending:
                 agent = self._rasa(request)
                 async with agent.lock_store.lock(sender):  # an agent's reply is saved by now
-                    pending = store.pull(sender, int(after))
+                    pending = outbox.pull(sender, int(after))
                     tracker = await agent.tracker_store.retrieve(sender)
                 agents = agents_words(events_of(tracker)[-AGENT_EVENTS:])
             shaped = [later_message(message, agents) for message in pending]

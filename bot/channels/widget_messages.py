@@ -12,8 +12,8 @@ from typing import Any
 
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.channels.outbox import Outbox
 from bot.handoff.context import AGENT_KEY
-from bot.handoff.tickets import TicketStore
 from bot.services import Services
 
 MAX_HISTORY = 200  # messages a reload shows
@@ -126,8 +126,8 @@ def events_of(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
     return [event.as_dict() for event in tracker.events] if tracker else []
 
 
-def last_outbox_id(store: TicketStore, sender: str) -> int:
+def last_outbox_id(outbox: Outbox, sender: str) -> int:
     last = 0
-    while batch := store.pull(sender, last):
+    while batch := outbox.pull(sender, last):
         last = batch[-1]["id"]
     return last

@@ -30,7 +30,6 @@ from bot.handoff.models import (
     Base,
     HistoryEntry,
     Note,
-    OutboxMessage,
     Ticket,
 )
 from bot.privacy.redact import redact
@@ -553,27 +552,3 @@ class TicketStore:
             row = session.get(AgentPresence, username)
             if row is not None:
                 session.delete(row)
-
-    # Outbox for channels that are polled
-
-    def push(self, conversation_id: str, payload: dict[str, Any]) -> int:
-        with self._transaction() as session:
-            row = OutboxMessage(
-                conversation_id=conversation_id,
-                payload_json=json.dumps(payload),
-                created_at=self._clock(),
-            )
-            session.add(row)
-            session.flush()
-            return int(row.id)
-
-    def pull(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
-        with self._transaction() as session:
-            rows = (
-                session.query(OutboxMessage)
-                .filter(OutboxMessage.conversation_id == conversation_id, OutboxMessage.id > after)
-                .order_by(OutboxMessage.id)
-                .limit(100)
-                .all()
-            )
-            return [{"id": row.id, **json.loads(row.payload_json)} for row in rows]

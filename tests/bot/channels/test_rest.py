@@ -14,6 +14,7 @@ from sanic import Sanic
 
 from bot.channels.flood import Floodgate, Limit
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, MAX_TEXT
+from bot.channels.outbox import Outbox
 from bot.channels.replies import domain_text
 from bot.channels.rest import (
     BAD_SENDER,
@@ -79,27 +80,27 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
 # OutboxOutput
 
 
-def test_outbox_output_keeps_messages_for_their_recipient(store: TicketStore) -> None:
-    output = OutboxOutput(store)
+def test_outbox_output_keeps_messages_for_their_recipient(outbox: Outbox) -> None:
+    output = OutboxOutput(outbox)
     run(output.send_text_message("rest-1", "Your order shipped."))
     run(output.send_text_message("rest-2", "Hello"))
-    assert store.pull("rest-1") == [{"id": 1, "text": "Your order shipped."}]
-    assert store.pull("rest-2") == [{"id": 2, "text": "Hello"}]
+    assert outbox.pull("rest-1") == [{"id": 1, "text": "Your order shipped."}]
+    assert outbox.pull("rest-2") == [{"id": 2, "text": "Hello"}]
 
 
-def test_outbox_output_keeps_buttons_and_still_collects(store: TicketStore) -> None:
-    output = OutboxOutput(store)
+def test_outbox_output_keeps_buttons_and_still_collects(outbox: Outbox) -> None:
+    output = OutboxOutput(outbox)
     run(output.send_response("rest-1", {"text": "Did that help?", "buttons": BUTTONS}))
-    assert store.pull("rest-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
+    assert outbox.pull("rest-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
     assert output.messages == [
         {"recipient_id": "rest-1", "text": "Did that help?", "buttons": BUTTONS}
     ]
     assert isinstance(output, CollectingOutputChannel)
 
 
-def test_outbox_output_keeps_each_paragraph_as_a_message(store: TicketStore) -> None:
-    run(OutboxOutput(store).send_text_message("rest-1", "First.\n\nSecond."))
-    assert [message["text"] for message in store.pull("rest-1")] == ["First.", "Second."]
+def test_outbox_output_keeps_each_paragraph_as_a_message(outbox: Outbox) -> None:
+    run(OutboxOutput(outbox).send_text_message("rest-1", "First.\n\nSecond."))
+    assert [message["text"] for message in outbox.pull("rest-1")] == ["First.", "Second."]
 
 
 def test_the_channel_is_named_rest_and_sends_out_of_turn_through_the_outbox(
@@ -139,7 +140,7 @@ def test_credentials_refuse_unknown_keys_and_unclear_flags() -> None:
 
 
 def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(
-    services: Services, store: TicketStore
+    services: Services, outbox: Outbox
 ) -> None:
     handler = Recorder()
     body = {"sender": SENDER, "message": "hi", "input_channel": "relay_telegram"}
@@ -152,7 +153,7 @@ def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(
         "hi",
         "rest",
     )
-    assert store.pull(f"rest-{SENDER}") == []  # replies in turn go back in the response
+    assert outbox.pull(f"rest-{SENDER}") == []  # replies in turn go back in the response
 
 
 def test_a_telegram_id_on_rest_names_a_rest_conversation_not_the_telegram_one(
@@ -241,12 +242,12 @@ def test_a_malformed_sender_is_refused(services: Services, sender: Any) -> None:
 
 
 def test_the_outbox_holds_only_the_callers_own_conversation(
-    services: Services, store: TicketStore
+    services: Services, outbox: Outbox
 ) -> None:
-    first = store.push(f"rest-{SENDER}", {"text": "First."})
-    store.push("widget-" + SENDER, {"text": "A widget customer's."})
-    store.push("telegram-1001", {"text": "Maya's, on Telegram."})
-    third = store.push(f"rest-{SENDER}", {"text": "Did that help?", "buttons": BUTTONS})
+    first = outbox.push(f"rest-{SENDER}", {"text": "First."})
+    outbox.push("widget-" + SENDER, {"text": "A widget customer's."})
+    outbox.push("telegram-1001", {"text": "Maya's, on Telegram."})
+    third = outbox.push(f"rest-{SENDER}", {"text": "Did that help?", "buttons": BUTTONS})
     app = rest_app(services, Recorder())
 
     answer = call(app, "GET", "/messages", params={"sender": SENDER, "after": str(first)})

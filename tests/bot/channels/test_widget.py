@@ -23,6 +23,7 @@ from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from sanic import Sanic
 
 from bot.channels.inbound import MAX_BODY, MAX_TEXT
+from bot.channels.outbox import Outbox
 from bot.channels.replies import domain_text
 from bot.channels.widget import (
     BAD_CUSTOMER,
@@ -412,7 +413,7 @@ def test_a_signature_of_the_id_alone_no_longer_signs_a_customer_in(
 
 
 def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_back(
-    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     rasa.replies = [{"text": "Your order shipped."}, {"text": "Anything else?", "buttons": BUTTONS}]
@@ -433,7 +434,7 @@ def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_
         "widget",
     )
     assert message.output_channel.name() == "widget"
-    assert store.pull(sender) == []  # replies in turn are in the response, not the outbox
+    assert outbox.pull(sender) == []  # replies in turn are in the response, not the outbox
 
 
 def test_a_button_payload_is_passed_on_as_the_message(
@@ -671,7 +672,7 @@ def open_ticket(store: TicketStore, sender: str) -> dict[str, Any]:
 
 
 def test_history_is_the_conversation_so_far_with_agents_named(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(
@@ -683,9 +684,9 @@ def test_history_is_the_conversation_so_far_with_agents_named(
         ConversationPaused(),
         BotUttered("Hi, Alice here.", metadata={AGENT_KEY: ALICE}),
     )
-    store.push(sender, {"text": "Hi, Alice here."})
-    last = store.push(sender, {"text": "Anything else?"})
-    store.push("widget-someone-else", {"text": "not theirs"})
+    outbox.push(sender, {"text": "Hi, Alice here."})
+    last = outbox.push(sender, {"text": "Anything else?"})
+    outbox.push("widget-someone-else", {"text": "not theirs"})
     ticket = open_ticket(store, sender)
     store.claim(ticket["id"], "alice")
 
@@ -751,13 +752,13 @@ def test_bot_messages_keep_only_what_the_widget_renders() -> None:
 
 
 def test_updates_are_the_messages_sent_later_with_agents_named(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("a person please", input_channel="widget"))
     ticket = open_ticket(store, sender)
     store.claim(ticket["id"], "alice")
-    first = store.push(sender, {"text": "Alice from our team has joined the chat."})
+    first = outbox.push(sender, {"text": "Alice from our team has joined the chat."})
     app.ctx.input_channels = [channel]
 
     async def agent_replies() -> None:
@@ -776,20 +777,20 @@ def test_updates_are_the_messages_sent_later_with_agents_named(
 
 
 def test_updates_with_nothing_new_keep_the_position(
-    app: Sanic, channel: WidgetInput, store: TicketStore
+    app: Sanic, channel: WidgetInput, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
-    last = store.push(sender, {"text": "Earlier."})
+    last = outbox.push(sender, {"text": "Earlier."})
     answer = one(app, "GET", "/updates", params={"token": token, "after": str(last)})
     assert answer.json() == {"messages": [], "after": last, "state": "bot", "agent": None}
 
 
 def test_updates_carry_the_csat_question_from_the_bot(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("thanks", input_channel="widget"))
-    run(WidgetOutbox(store).send_text_with_buttons(sender, "How did we do?", CSAT))
+    run(WidgetOutbox(outbox).send_text_with_buttons(sender, "How did we do?", CSAT))
     answer = one(app, "GET", "/updates", params={"token": token})
     [message] = answer.json()["messages"]
     assert message["from"] == "bot" and message["buttons"] == CSAT
@@ -803,9 +804,9 @@ def test_updates_need_a_numeric_after(
     assert one(app, "GET", "/updates", params={"token": token, "after": after}).status_code == 400
 
 
-def test_updates_need_the_token(app: Sanic, channel: WidgetInput, store: TicketStore) -> None:
+def test_updates_need_the_token(app: Sanic, channel: WidgetInput, outbox: Outbox) -> None:
     _, sender = token_and_sender(channel)
-    store.push(sender, {"text": "private"})
+    outbox.push(sender, {"text": "private"})
     answer = one(app, "GET", "/updates", params={"token": sender})
     assert answer.status_code == 403
     assert "private" not in answer.text

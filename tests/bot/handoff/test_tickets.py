@@ -573,25 +573,6 @@ def test_sign_out_goes_offline_at_once(store):
     assert store.online_agents(90) == ["alice"]
 
 
-# --- Outbox ---
-
-
-def test_outbox_pull_returns_messages_in_order_after_a_cursor(store):
-    first = store.push("web-1", {"text": "Hi, Alice here"})
-    store.push("web-2", {"text": "someone else"})
-    second = store.push("web-1", {"text": "Found it", "agent": "Alice"})
-    assert first < second
-    assert store.pull("web-1") == [
-        {"id": first, "text": "Hi, Alice here"},
-        {"id": second, "text": "Found it", "agent": "Alice"},
-    ]
-    assert store.pull("web-1", after=first) == [
-        {"id": second, "text": "Found it", "agent": "Alice"}
-    ]
-    assert store.pull("web-1", after=second) == []
-    assert store.pull("web-3") == []
-
-
 # --- Transcript snapshot and unread turns ---
 
 
@@ -644,7 +625,6 @@ def test_everything_survives_a_restart(db_url, clock):
     ticket = open_ticket(before, customer=MAYA)
     before.claim(ticket["id"], "alice")
     before.note(ticket["id"], "alice", "Refund already approved")
-    message = before.push("web-1", {"text": "Hi"})
     before.touch_agent("alice")
     engine.dispose()
 
@@ -657,7 +637,6 @@ def test_everything_survives_a_restart(db_url, clock):
         assert [note["text"] for note in restored["notes"]] == ["Refund already approved"]
         assert [entry["event"] for entry in restored["history"]] == ["created", "claimed", "note"]
         assert after.open_for("web-1")["id"] == ticket["id"]
-        assert after.pull("web-1") == [{"id": message, "text": "Hi"}]
         assert after.online_agents(90) == ["alice"]
         assert open_ticket(after)["id"] == ticket["id"]
     finally:
