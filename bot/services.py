@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 from sqlalchemy.engine import Engine
 
 from bot.channels.outbox import Outbox
+from bot.channels.replies import Replies
 from bot.handoff.agents import Agent, load_agents
 from bot.handoff.auth import Devices, Hasher, Sessions, SignInGuard, console_secret
 from bot.handoff.rules import HandoffRules, load_rules
@@ -111,6 +112,7 @@ class Services:
         guard: SignInGuard | None = None,
         hasher: Hasher | None = None,
         outbox: Outbox | None = None,
+        replies: Replies | None = None,
     ) -> None:
         self.settings = settings
         given: dict[str, Any] = {
@@ -127,6 +129,7 @@ class Services:
             "guard": guard,
             "hasher": hasher,
             "outbox": outbox,
+            "replies": replies,
         }
         self._made = {name: service for name, service in given.items() if service is not None}
         self._lock = threading.RLock()
@@ -165,6 +168,11 @@ class Services:
     def outbox(self) -> Outbox:
         """What polled channels (REST, the widget) fetch, in the tickets' database."""
         return Outbox(self.engine)
+
+    @_Once
+    def replies(self) -> Replies:
+        """The domain's sentences that channels say themselves."""
+        return Replies()
 
     @_Once
     def rules(self) -> HandoffRules:

@@ -42,7 +42,6 @@ from bot.channels.inbound import (
     same_secret,
 )
 from bot.channels.outbox import Outbox
-from bot.channels.replies import domain_text
 from bot.channels.served import Served
 from bot.handoff.gate import ConversationUnavailable, Gate
 from bot.services import of_app
@@ -73,6 +72,7 @@ FLOODED = "Too many messages; wait a minute"
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
 FLOODED_RESPONSE = "utter_slow_down"
 TOO_LONG_RESPONSE = "utter_message_too_long"
+RESPONSES = (UNAVAILABLE_RESPONSE, FLOODED_RESPONSE, TOO_LONG_RESPONSE)
 MISSING_TOKEN = (
     f"credentials.yml: the rest channel's `{SENDERS_ARE_CUSTOMERS}` needs its `{TOKEN}`: "
     "without it anyone could claim to be any customer"
@@ -187,6 +187,10 @@ class RelayRestInput(InputChannel):
         gate = Gate(on_new_message)
         self.served.on_start(rest)
 
+        @rest.listener("before_server_start")
+        async def check_responses(app: Any, loop: Any) -> None:
+            of_app(app).replies.require(*RESPONSES)
+
         @rest.middleware("request")
         async def attach(request: Request) -> None:
             gate.app = request.app
@@ -208,12 +212,12 @@ class RelayRestInput(InputChannel):
                 text = message_text(body.get("message"))
             except InboundError as refused:
                 if refused.status == 413 and isinstance(body.get("sender"), str):
-                    return _apology(413, refused.message, TOO_LONG_RESPONSE, body["sender"])
+                    return self._apology(413, refused.message, TOO_LONG_RESPONSE, body["sender"])
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
             client = self._client(request, sender)
             if not self._floodgate.admits(conversation, client):
-                return _apology(429, FLOODED, FLOODED_RESPONSE, sender)
+                return self._apology(429, FLOODED, FLOODED_RESPONSE, sender)
             collector = CollectingOutputChannel()
             message = UserMessage(
                 text,
@@ -226,7 +230,7 @@ class RelayRestInput(InputChannel):
                 await gate.deliver(message)
             except ConversationUnavailable:
                 logger.exception("rest: conversation %s is unavailable", conversation)
-                return _apology(
+                return self._apology(
                     503, "The conversation store is unavailable", UNAVAILABLE_RESPONSE, sender
                 )
             return response.json(
@@ -250,9 +254,9 @@ class RelayRestInput(InputChannel):
 
         return rest
 
-
-def _apology(status: int, error: str, name: str, sender: str) -> HTTPResponse:
-    """An error for the client, with the domain's sentence for the customer."""
-    return response.json(
-        {"error": error, "messages": [{"recipient_id": sender, "text": domain_text(name)}]}, status
-    )
+    def _apology(self, status: int, error: str, name: str, sender: str) -> HTTPResponse:
+        """An error for the client, with the domain's sentence for the customer."""
+        text = self.served.services.replies.text(name)
+        return response.json(
+            {"error": error, "messages": [{"recipient_id": sender, "text": text}]}, status
+        )

@@ -38,7 +38,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.flood import Floodgate
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, InboundError, json_object, message_text
-from bot.channels.replies import domain_text
 from bot.channels.rest import OutboxOutput, is_outbox_id
 from bot.channels.served import Served
 from bot.channels.widget_messages import (
@@ -124,6 +123,7 @@ UNAVAILABLE = "The assistant is unavailable right now"
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
 FLOODED_RESPONSE = "utter_slow_down"
 TOO_LONG_RESPONSE = "utter_message_too_long"
+RESPONSES = (UNAVAILABLE_RESPONSE, FLOODED_RESPONSE, TOO_LONG_RESPONSE)
 CONFIG_BLOCK = '<script type="application/json" id="relay-widget-config">\n{'
 
 NEW_CONVERSATION = {"state": "bot", "agent": None}
@@ -188,13 +188,6 @@ def _message_text(body: dict[str, Any]) -> str:
             raise InboundError(400, BAD_PAYLOAD)
         return text
     return message_text(body.get("text"))
-
-
-def _apology(status: int, error: str, name: str) -> HTTPResponse:
-    """An error for the script, with the domain's sentence for the customer to read."""
-    return response.json(
-        {"error": error, "messages": [{"from": "bot", "text": domain_text(name)}]}, status
-    )
 
 
 def demo_page(page: str, customer: str | None, expires: str | None, signature: str | None) -> str:
@@ -275,7 +268,7 @@ class WidgetInput(InputChannel):
                 reply = await handler(request, *args, **kwargs)
             except InboundError as failure:
                 if failure.status == 413:
-                    reply = _apology(413, failure.message, TOO_LONG_RESPONSE)
+                    reply = self._apology(413, failure.message, TOO_LONG_RESPONSE)
                 else:
                     reply = response.json({"error": failure.message}, failure.status)
             except SQLAlchemyError:
@@ -286,6 +279,11 @@ class WidgetInput(InputChannel):
             return reply
 
         return wrapped
+
+    def _apology(self, status: int, error: str, name: str) -> HTTPResponse:
+        """An error for the script, with the domain's sentence for the customer to read."""
+        text = self.served.services.replies.text(name)
+        return response.json({"error": error, "messages": [{"from": "bot", "text": text}]}, status)
 
     @staticmethod
     def _rasa(request: Request) -> Any:
@@ -327,6 +325,10 @@ class WidgetInput(InputChannel):
         gate = Gate(on_new_message)
         self.served.on_start(widget)
 
+        @widget.listener("before_server_start")
+        async def check_responses(app: Any, loop: Any) -> None:
+            of_app(app).replies.require(*RESPONSES)
+
         @widget.middleware("request")
         async def attach(request: Request) -> None:
             gate.app = request.app
@@ -359,7 +361,7 @@ class WidgetInput(InputChannel):
             text = _message_text(body)
             client = f"ip:{request.remote_addr or request.ip}"
             if not self._floodgate.admits(sender, client):
-                return _apology(429, FLOODED, FLOODED_RESPONSE)
+                return self._apology(429, FLOODED, FLOODED_RESPONSE)
             collector = WidgetCollector()
             message = UserMessage(
                 text, collector, sender, input_channel=self.name(), metadata={CLIENT_KEY: client}
@@ -368,10 +370,10 @@ class WidgetInput(InputChannel):
                 await gate.deliver(message)
             except ConversationUnavailable:
                 logger.exception("widget: conversation %s is unavailable", sender)
-                return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
+                return self._apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             except Exception:
                 logger.exception("widget: could not handle a message of %s", sender)
-                return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
+                return self._apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             replies = [bot_message(reply) for reply in collector.messages]
             shaped = [{"from": "bot", **reply} for reply in replies if reply]
             return response.json({"messages": shaped, **handled_by(services, sender)})

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.channels.outbox import Outbox
+from bot.channels.replies import Replies
 from bot.handoff.agents import add_agent
 from bot.handoff.auth import SECRET_FILE, Devices, Hasher, Sessions, SignInGuard
 from bot.handoff.deliveries import Deliveries
@@ -27,6 +28,7 @@ from tests.support.helpdesk import free_port
 KINDS = {
     "tickets": TicketStore,
     "outbox": Outbox,
+    "replies": Replies,
     "rules": HandoffRules,
     "webhook": Webhook,
     "sessions": Sessions,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,11 +16,12 @@ from sanic import Sanic
 from bot.channels.flood import Floodgate, Limit
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, MAX_TEXT
 from bot.channels.outbox import Outbox
-from bot.channels.replies import domain_text
+from bot.channels.replies import MissingResponse, Replies
 from bot.channels.rest import (
     BAD_SENDER,
     MAX_SENDER,
     MIN_ANONYMOUS_SENDER,
+    RESPONSES,
     SHORT_SENDER,
     UNAUTHORIZED,
     OutboxOutput,
@@ -348,9 +350,47 @@ def test_a_flood_is_refused_politely(services: Services) -> None:
     answers = run(flood())
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
     assert answers[-1].json()["messages"] == [
-        {"recipient_id": SENDER, "text": domain_text("utter_slow_down")}
+        {"recipient_id": SENDER, "text": Replies().text("utter_slow_down")}
     ]
     assert len(handler.received) == 3
+
+
+def own_domain(folder: Path, *names: str) -> Replies:
+    """Replies from a domain of `names`, each saying its own name."""
+    path = folder / "domain.yml"
+    lines = [f"  {name}:\n    - text: {name} said here\n" for name in names]
+    path.write_text("responses:\n" + "".join(lines) if lines else "responses: {}\n", "utf-8")
+    return Replies(path)
+
+
+def test_apologies_are_the_sentences_of_the_servers_own_domain(
+    services: Services, tmp_path: Path
+) -> None:
+    replies = own_domain(tmp_path, *RESPONSES)
+    channel = RelayRestInput(floodgate=Floodgate(Limit(1, 60), Limit(100, 60)))
+    app = rest_app(services.replaced(replies=replies), Recorder(), channel)
+
+    async def flood() -> list[httpx.Response]:
+        async with serving(app) as client:
+            body = {"sender": SENDER, "message": "hi"}
+            return [await client.post("/webhooks/rest/webhook", json=body) for _ in range(2)]
+
+    answers = run(flood())
+    assert answers[-1].json()["messages"] == [
+        {"recipient_id": SENDER, "text": "utter_slow_down said here"}
+    ]
+
+
+def test_a_domain_without_an_apology_stops_the_start(services: Services, tmp_path: Path) -> None:
+    replies = own_domain(tmp_path, *RESPONSES[1:])
+    app = rest_app(services.replaced(replies=replies), Recorder())
+
+    async def start() -> None:
+        async with serving(app):
+            pass
+
+    with pytest.raises(MissingResponse, match=RESPONSES[0]):
+        run(start())
 
 
 # Through the gate
@@ -422,6 +462,6 @@ def test_an_unreadable_conversation_gets_an_apology_and_is_not_handled(services:
     answer = post(rest_app(services, handler, agent=agent), {"sender": SENDER, "message": "hi"})
     assert answer.status_code == 503
     assert answer.json()["messages"] == [
-        {"recipient_id": SENDER, "text": domain_text("utter_service_unavailable")}
+        {"recipient_id": SENDER, "text": Replies().text("utter_service_unavailable")}
     ]
     assert handler.received == []

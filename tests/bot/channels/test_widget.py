@@ -24,12 +24,13 @@ from sanic import Sanic
 
 from bot.channels.inbound import MAX_BODY, MAX_TEXT
 from bot.channels.outbox import Outbox
-from bot.channels.replies import domain_text
+from bot.channels.replies import Replies
 from bot.channels.widget import (
     BAD_CUSTOMER,
     CUSTOMER_EXPIRED,
     CUSTOMER_TOO_FAR,
     NO_CUSTOMER_EXPIRY,
+    RESPONSES,
     STATIC,
     WidgetCollector,
     WidgetInput,
@@ -559,8 +560,28 @@ def test_a_failing_bot_answers_503_without_details(
     assert answer.status_code == 503
     assert answer.json() == {
         "error": "The assistant is unavailable right now",
-        "messages": [{"from": "bot", "text": domain_text("utter_service_unavailable")}],
+        "messages": [{"from": "bot", "text": Replies().text("utter_service_unavailable")}],
     }
+
+
+def test_apologies_are_the_sentences_of_the_servers_own_domain(
+    channel: WidgetInput, agent: StandInAgent, services: Services, tmp_path: Path
+) -> None:
+    async def broken(message: UserMessage) -> None:
+        raise RuntimeError("the model is not loaded")
+
+    domain = tmp_path / "domain.yml"
+    lines = "".join(f"  {name}:\n    - text: {name} said here\n" for name in RESPONSES)
+    domain.write_text("responses:\n" + lines, encoding="utf-8")
+    app = Sanic("relay_widget_own_domain")
+    app.ctx.services = services.replaced(replies=Replies(domain))
+    app.blueprint(channel.blueprint(broken), url_prefix="/webhooks/widget")
+    app.ctx.agent = agent
+    token, _ = token_and_sender(channel)
+    answer = one(app, "POST", "/message", json={"token": token, "text": "hi"})
+    assert answer.json()["messages"] == [
+        {"from": "bot", "text": "utter_service_unavailable said here"}
+    ]
 
 
 def test_messages_go_through_the_handoff_gate(
