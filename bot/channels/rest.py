@@ -21,6 +21,7 @@ senders and texts are checked (bot/channels/inbound.py); floods get 429.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -112,7 +113,7 @@ class OutboxOutput(CollectingOutputChannel):
         await super()._persist_message(message)
         recipient = str(message.get("recipient_id"))
         payload = {key: value for key, value in message.items() if key != "recipient_id"}
-        self._outbox.push(recipient, payload)
+        await asyncio.to_thread(self._outbox.push, recipient, payload)  # off the loop
 
 
 class RelayRestInput(InputChannel):
@@ -250,7 +251,8 @@ class RelayRestInput(InputChannel):
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
             outbox = of_app(request.app).outbox
-            return response.json({"messages": outbox.pull(conversation, int(after))})
+            pending = await asyncio.to_thread(outbox.pull, conversation, int(after))
+            return response.json({"messages": pending})
 
         return rest
 

@@ -18,10 +18,14 @@ Rasa server's own origin, plus `allowed_origins` in credentials.yml); other orig
 get 403. The script sends only CORS "simple" requests (GET, and POST as text/plain),
 so browsers need no preflight: inside Rasa's server its own CORS layer answers every
 OPTIONS request itself. The routes answer preflights when mounted in a plain Sanic app.
+
+Every open widget polls `/updates` every few seconds: the outbox and the ticket store
+(SQLAlchemy) are called in worker threads, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -301,7 +305,7 @@ class WidgetInput(InputChannel):
             raise InboundError(403, BAD_TOKEN)
         return sender
 
-    def _new_session(self, body: dict[str, Any]) -> HTTPResponse:
+    async def _new_session(self, body: dict[str, Any]) -> HTTPResponse:
         """An anonymous session, or a signed-in customer's when the shop's signature holds."""
         customer = body.get("customer")
         if customer is None:
@@ -317,7 +321,10 @@ class WidgetInput(InputChannel):
         sender = self.sessions.sender(token)
         assert sender is not None
         services = self.served.services
-        state = handled_by(services, sender) if customer is not None else NEW_CONVERSATION
+        if customer is None:
+            state = NEW_CONVERSATION
+        else:
+            state = await asyncio.to_thread(handled_by, services, sender)
         return response.json({"token": token, "resumed": False, **state})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -347,9 +354,10 @@ class WidgetInput(InputChannel):
             else:
                 token = _body(request).get("token")
             if token is None and request.method == "POST":
-                return self._new_session(_body(request))
+                return await self._new_session(_body(request))
             sender = self._sender(token)
-            return response.json({"token": token, "resumed": True, **handled_by(services, sender)})
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"token": token, "resumed": True, **state})
 
         @widget.route("/message", methods=["POST", "OPTIONS"])
         @self._api
@@ -376,7 +384,8 @@ class WidgetInput(InputChannel):
                 return self._apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             replies = [bot_message(reply) for reply in collector.messages]
             shaped = [{"from": "bot", **reply} for reply in replies if reply]
-            return response.json({"messages": shaped, **handled_by(services, sender)})
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"messages": shaped, **state})
 
         @widget.route("/history", methods=["GET", "OPTIONS"])
         @self._api
@@ -388,15 +397,10 @@ class WidgetInput(InputChannel):
             # Under the conversation's lock (agents write under it), so the history and
             # the outbox position agree: nothing shown twice, nothing missed.
             async with agent.lock_store.lock(sender):
-                after = last_outbox_id(services.outbox, sender)
+                after = await asyncio.to_thread(last_outbox_id, services.outbox, sender)
                 tracker = await agent.tracker_store.retrieve(sender)
-            return response.json(
-                {
-                    "messages": history(events_of(tracker)),
-                    "after": after,
-                    **handled_by(services, sender),
-                }
-            )
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"messages": history(events_of(tracker)), "after": after, **state})
 
         @widget.route("/updates", methods=["GET", "OPTIONS"])
         @self._api
@@ -408,23 +412,18 @@ class WidgetInput(InputChannel):
                 raise InboundError(400, BAD_AFTER)
             services = of_app(request.app)
             outbox = services.outbox
-            pending = outbox.pull(sender, int(after))
+            pending = await asyncio.to_thread(outbox.pull, sender, int(after))
             agents: dict[str, str] = {}
             if pending:
                 agent = self._rasa(request)
                 async with agent.lock_store.lock(sender):  # an agent's reply is saved by now
-                    pending = outbox.pull(sender, int(after))
+                    pending = await asyncio.to_thread(outbox.pull, sender, int(after))
                     tracker = await agent.tracker_store.retrieve(sender)
                 agents = agents_words(events_of(tracker)[-AGENT_EVENTS:])
             shaped = [later_message(message, agents) for message in pending]
             last = pending[-1]["id"] if pending else int(after)
-            return response.json(
-                {
-                    "messages": [m for m in shaped if m],
-                    "after": last,
-                    **handled_by(services, sender),
-                }
-            )
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"messages": [m for m in shaped if m], "after": last, **state})
 
         @widget.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:

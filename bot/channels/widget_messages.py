@@ -111,7 +111,9 @@ def later_message(message: dict[str, Any], agents: dict[str, str]) -> dict[str, 
 
 
 def handled_by(services: Services, sender: str) -> dict[str, Any]:
-    """Who handles the conversation now: the bot, nobody yet (waiting) or an agent."""
+    """Who handles the conversation now: the bot, nobody yet (waiting) or an agent.
+
+    Blocking (the ticket store, the agents file): async callers run it in a thread."""
     ticket = services.tickets.open_for(sender)
     if ticket is None or ticket.get("follow_up"):
         # A case followed up by email leaves the bot chatting meanwhile.
@@ -127,6 +129,7 @@ def events_of(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
 
 
 def last_outbox_id(outbox: Outbox, sender: str) -> int:
+    """The id of the conversation's latest outbox message, 0 if none (blocking)."""
     last = 0
     while batch := outbox.pull(sender, last):
         last = batch[-1]["id"]

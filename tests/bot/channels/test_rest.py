@@ -33,6 +33,7 @@ from bot.services import Services
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import Recorder, StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 from tests.support.tickets import open_ticket
 
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -465,3 +466,26 @@ def test_an_unreadable_conversation_gets_an_apology_and_is_not_handled(services:
         {"recipient_id": SENDER, "text": Replies().text("utter_service_unavailable")}
     ]
     assert handler.received == []
+
+
+# Off the event loop
+
+
+def test_a_slow_database_never_holds_up_the_loop_for_the_outbox(
+    services: Services, outbox: Outbox
+) -> None:
+    """Keeping a message for a REST customer and fetching it wait for the database in
+    worker threads: the loop (every other request) goes on meanwhile."""
+    slow = Slow(outbox, "push", "pull")
+    app = rest_app(services.replaced(outbox=slow), Recorder())
+
+    async def send_then_fetch() -> httpx.Response:
+        await OutboxOutput(slow).send_text_message(f"rest-{SENDER}", "An agent will reply soon")
+        async with serving(app) as client:
+            return await client.get("/webhooks/rest/messages", params={"sender": SENDER})
+
+    answer, took, gap = run(alongside(send_then_fetch))
+    assert answer.json() == {"messages": [{"id": 1, "text": "An agent will reply soon"}]}
+    assert took >= 2 * BLOCK and gap < STALL
+    assert [name for name, _ in slow.calls] == ["push", "pull"]
+    assert all(thread != "MainThread" for _, thread in slow.calls)

@@ -56,6 +56,7 @@ from bot.handoff.tickets import TicketStore
 from bot.services import Services
 from tests.support.asgi import serving
 from tests.support.rasa import Recorder, StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 
 SECRET = b"a-test-secret-that-is-long-enough"
 SHOP = "https://shop.example.com"
@@ -967,3 +968,28 @@ def test_history_while_the_model_is_still_loading_is_a_503(
     answer = one(app, "GET", "/history", params={"token": token})
     assert answer.status_code == 503
     assert answer.json() == {"error": "The assistant is unavailable right now"}
+
+
+# Off the event loop
+
+
+def test_a_slow_database_never_holds_up_the_loop_while_a_widget_polls(
+    app: Sanic, channel: WidgetInput, services: Services, outbox: Outbox, store: TicketStore
+) -> None:
+    """Every open widget polls /updates: the outbox and the ticket store wait for the
+    database in worker threads, and the loop (every other request) goes on meanwhile."""
+    token, sender = token_and_sender(channel)
+    last = outbox.push(sender, {"text": "Earlier."})
+    slow_outbox, slow_tickets = Slow(outbox, "pull"), Slow(store, "open_for")
+    app.ctx.services = services.replaced(outbox=slow_outbox, tickets=slow_tickets)
+
+    async def poll() -> httpx.Response:
+        async with serving(app) as client:
+            params = {"token": token, "after": str(last)}
+            return await client.get("/webhooks/widget/updates", params=params)
+
+    answer, took, gap = run(alongside(poll))
+    assert answer.json() == {"messages": [], "after": last, "state": "bot", "agent": None}
+    assert took >= 2 * BLOCK and gap < STALL
+    assert [name for name, _ in slow_outbox.calls + slow_tickets.calls] == ["pull", "open_for"]
+    assert all(thread != "MainThread" for _, thread in slow_outbox.calls + slow_tickets.calls)

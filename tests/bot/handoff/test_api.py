@@ -30,6 +30,7 @@ from bot.services import Services, of_app
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 from tests.support.tickets import open_ticket as opened
 
 SPEC = yaml.safe_load(api.SPEC.read_text(encoding="utf-8"))
@@ -546,3 +547,30 @@ def test_an_admin_cannot_save_an_agent_with_untypeable_text(console: Sanic) -> N
     )
     assert named.status_code == 200 and named.json()["agent"]["name"] == "Eve"
     assert locked_out.status_code == 400
+
+
+def test_a_slow_database_never_holds_up_the_loop_while_agents_sign_in_and_poll(
+    console: Sanic,
+) -> None:
+    """Sign-in and the queue's poll (every 2 s per console) wait for the database in
+    worker threads: the loop (every other request) goes on meanwhile."""
+    services = of_app(console)
+    open_ticket(console)
+    sessions = Slow(services.sessions, "issue", "agent")
+    tickets = Slow(services.tickets, "queue")
+    console.ctx.services = services.replaced(sessions=sessions, tickets=tickets)
+
+    async def sign_in_and_poll() -> Any:
+        async with serving(console) as client:
+            signed = await client.post(
+                "/console/api/v1/login", json={"username": "alice", "password": PASSWORDS["alice"]}
+            )
+            headers = {"Authorization": f"Bearer {signed.json()['token']}"}
+            return await client.get("/console/api/v1/tickets", headers=headers)
+
+    answer, took, gap = asyncio.run(alongside(sign_in_and_poll))
+    assert answer.status_code == 200 and len(answer.json()["tickets"]) == 1
+    assert took >= 3 * BLOCK and gap < STALL
+    calls = sessions.calls + tickets.calls
+    assert sorted(name for name, _ in calls) == ["agent", "issue", "queue"]
+    assert all(thread != "MainThread" for _, thread in calls)
