@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from bot.handoff.tickets import (
     TicketNotFound,
     TicketStore,
 )
+from bot.handoff.views import TicketDetail, TicketSummary
 from bot.ops.conversation_store import ConversationStoreDown
 from bot.services import Services, of_app
 
@@ -180,7 +181,7 @@ def admin_only(handler: Handler) -> Handler:
     return wrapped
 
 
-def may_open(store: TicketStore, ticket: dict[str, Any], agent: Agent) -> bool:
+def may_open(store: TicketStore, ticket: TicketDetail, agent: Agent) -> bool:
     """Admins open any ticket; agents all but a colleague's case in progress (unless it
     was theirs before: a transfer doesn't lock the previous owner out of its history)."""
     if agent.is_admin or ticket["status"] != "assigned":
@@ -189,7 +190,7 @@ def may_open(store: TicketStore, ticket: dict[str, Any], agent: Agent) -> bool:
 
 
 def present(
-    services: Services, ticket: dict[str, Any], agents: dict[str, Agent] | None = None
+    services: Services, ticket: Mapping[str, Any], agents: dict[str, Agent] | None = None
 ) -> dict[str, Any]:
     """A ticket as the API shows it: agents with their names, reasons with their labels."""
     agents = services.agents() if agents is None else agents
@@ -220,7 +221,7 @@ def present(
     return shown
 
 
-async def shown(services: Services, ticket: dict[str, Any]) -> dict[str, Any]:
+async def shown(services: Services, ticket: Mapping[str, Any]) -> dict[str, Any]:
     """`present`, with the agents file read in a thread."""
     return present(services, ticket, await asyncio.to_thread(services.agents))
 
@@ -254,11 +255,11 @@ class Console:
         self.services = of_app(request.app)
         self.store = self.services.tickets
 
-    async def send(self, event: str, ticket: dict[str, Any]) -> None:
+    async def send(self, event: str, ticket: Mapping[str, Any]) -> None:
         """Stores a webhook event for delivery (an INSERT, so in a thread)."""
         await asyncio.to_thread(self.services.webhook.send, event, ticket)
 
-    async def refreshed(self, ticket_id: int) -> dict[str, Any]:
+    async def refreshed(self, ticket_id: int) -> TicketDetail:
         """The ticket, its transcript and context brought up to date while it is open."""
         ticket = await asyncio.to_thread(self.store.get, ticket_id)
         if ticket["status"] in ("waiting", "assigned"):
@@ -266,7 +267,7 @@ class Console:
             ticket = await asyncio.to_thread(self.store.get, ticket_id)
         return ticket
 
-    async def snapshot(self, ticket: dict[str, Any]) -> None:
+    async def snapshot(self, ticket: TicketSummary) -> None:
         events = await self.conversations.events(ticket["conversation_id"])
         if events:
             topics = topic_names(self.domain.responses)
@@ -278,7 +279,7 @@ class Console:
                 context(events, topics, redaction),
             )
 
-    async def claim(self, ticket_id: int, agent: Agent) -> dict[str, Any]:
+    async def claim(self, ticket_id: int, agent: Agent) -> TicketDetail:
         before = await asyncio.to_thread(self.store.get, ticket_id)
         ticket = await asyncio.to_thread(
             self.store.claim, ticket_id, agent.username, take_over=agent.is_admin
@@ -290,7 +291,7 @@ class Console:
         await self.send("ticket.claimed", ticket)
         return await self.refreshed(ticket_id)
 
-    async def reply(self, ticket_id: int, agent: Agent, text: str) -> dict[str, Any]:
+    async def reply(self, ticket_id: int, agent: Agent, text: str) -> TicketDetail:
         ticket = await asyncio.to_thread(self.store.check_owner, ticket_id, agent.username)
         try:
             await self.conversations.say_as_agent(ticket["conversation_id"], text, agent.public())
@@ -300,7 +301,8 @@ class Console:
         await asyncio.to_thread(self.store.replied, ticket_id, agent.username, text)
         return await self.refreshed(ticket_id)
 
-    async def close(self, ticket_id: int, agent: Agent, status: str) -> dict[str, Any]:
+    async def close(self, ticket_id: int, agent: Agent, status: str) -> TicketDetail:
+        ticket: TicketSummary
         if agent.is_admin:
             ticket = await asyncio.to_thread(self.store.get, ticket_id)
         else:

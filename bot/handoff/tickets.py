@@ -1,8 +1,8 @@
 """The ticket store: creates handoff tickets and moves them through their life.
 
 waiting -> assigned (claimed) -> resolved, or -> returned_to_bot at any point.
-Methods return plain JSON-ready dicts, so the action server, the console API and
-tests share them without SQLAlchemy leaking out. Rule violations raise a
+Methods return typed, JSON-ready records (bot/handoff/views.py), so the action server,
+the console API and tests share them without SQLAlchemy leaking out. Rule violations raise a
 `TicketError` whose subclass says what went wrong (no such ticket, a conflicting
 state, an agent who may not, an invalid request); the web layer decides what that
 means in HTTP (bot/handoff/api.py).
@@ -32,6 +32,7 @@ from bot.handoff.models import (
     Note,
     Ticket,
 )
+from bot.handoff.views import TicketDetail, TicketSummary
 from bot.privacy.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime) -> str:
     """A stored (naive UTC) time as ISO 8601 with its offset."""
-    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
+    return moment.replace(tzinfo=timezone.utc).isoformat()
 
 
 def create_schema(engine: Engine) -> None:
@@ -150,7 +151,7 @@ class TicketStore:
 
     # Views
 
-    def _summary(self, row: Ticket) -> dict[str, Any]:
+    def _summary(self, row: Ticket) -> TicketSummary:
         transcript = json.loads(row.transcript_json or "[]")
         end = row.closed_at or self._clock()
         return {
@@ -186,7 +187,7 @@ class TicketStore:
             else None,
         }
 
-    def _detail(self, session: Session, row: Ticket) -> dict[str, Any]:
+    def _detail(self, session: Session, row: Ticket) -> TicketDetail:
         earlier = (
             session.query(Ticket)
             .filter(Ticket.id != row.id, Ticket.created_at <= row.created_at)
@@ -244,7 +245,7 @@ class TicketStore:
         customer: dict[str, Any] | None = None,
         follow_up_email: str | None = None,
         follow_up_by: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """Opens a ticket, or returns the conversation's open one (one open ticket each)."""
         customer = customer or {}
         now = self._clock()
@@ -274,7 +275,7 @@ class TicketStore:
                 raise
             return self.get(existing["id"])
 
-    def _insert(self, row: Ticket) -> dict[str, Any]:
+    def _insert(self, row: Ticket) -> TicketDetail:
         with self._transaction() as session:
             existing = (
                 session.query(Ticket)
@@ -291,11 +292,11 @@ class TicketStore:
             self._log(session, row, "created", None, row.explanation)
             return self._detail(session, row)
 
-    def get(self, ticket_id: int) -> dict[str, Any]:
+    def get(self, ticket_id: int) -> TicketDetail:
         with self._transaction() as session:
             return self._detail(session, self._ticket(session, ticket_id))
 
-    def open_for(self, conversation_id: str) -> dict[str, Any] | None:
+    def open_for(self, conversation_id: str) -> TicketSummary | None:
         """The conversation's waiting or assigned ticket, if any."""
         with self._transaction() as session:
             row = (
@@ -305,7 +306,7 @@ class TicketStore:
             )
             return self._summary(row) if row else None
 
-    def latest_for(self, conversation_id: str) -> dict[str, Any] | None:
+    def latest_for(self, conversation_id: str) -> TicketSummary | None:
         with self._transaction() as session:
             row = (
                 session.query(Ticket)
@@ -315,7 +316,7 @@ class TicketStore:
             )
             return self._summary(row) if row else None
 
-    def queue(self, status: str = "open") -> list[dict[str, Any]]:
+    def queue(self, status: str = "open") -> list[TicketSummary]:
         """Open tickets by priority then waiting time; `status="all"` adds the closed ones."""
         with self._transaction() as session:
             query = session.query(Ticket)
@@ -364,7 +365,7 @@ class TicketStore:
 
     # Agents' operations
 
-    def claim(self, ticket_id: int, agent: str, take_over: bool = False) -> dict[str, Any]:
+    def claim(self, ticket_id: int, agent: str, take_over: bool = False) -> TicketDetail:
         """Assigns the ticket to `agent`, if nobody else has it (or `take_over`, for admins).
 
         Compare-and-set: of two agents claiming at once, one wins and the other gets
@@ -395,7 +396,7 @@ class TicketStore:
             self._log(session, row, "claimed", agent, detail)
             return self._detail(session, row)
 
-    def held_by(self, ticket: dict[str, Any], agent: str) -> bool:
+    def held_by(self, ticket: TicketDetail, agent: str) -> bool:
         """Whether `agent` has, or ever had, the ticket (what an agent may open): they are its
         assignee, claimed it, or transferred it or had it transferred to them. Other history
         (a note, say) is no ownership, or a note would open a colleague's case."""
@@ -415,7 +416,7 @@ class TicketStore:
             raise NotAllowed("Claim the ticket first")
         return row
 
-    def check_owner(self, ticket_id: int, agent: str) -> dict[str, Any]:
+    def check_owner(self, ticket_id: int, agent: str) -> TicketSummary:
         """The ticket, if `agent` may act on it (it is open and assigned to them)."""
         with self._transaction() as session:
             return self._summary(self._own(session, ticket_id, agent))
@@ -426,13 +427,13 @@ class TicketStore:
             row = self._ticket(session, ticket_id)
             self._log(session, row, "not_delivered", agent, reason[:300])
 
-    def replied(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
+    def replied(self, ticket_id: int, agent: str, text: str) -> TicketDetail:
         with self._transaction() as session:
             row = self._own(session, ticket_id, agent)
             self._log(session, row, "replied", agent, self._kept(text[:200]))
             return self._detail(session, row)
 
-    def note(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
+    def note(self, ticket_id: int, agent: str, text: str) -> TicketDetail:
         text = self._kept(text.strip()[:MAX_TEXT])
         if not text:
             raise InvalidRequest("The note is empty")
@@ -446,7 +447,7 @@ class TicketStore:
 
     def transfer(
         self, ticket_id: int, agent: str, to: str, any_owner: bool = False
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """Gives the ticket to `to`: by its owner, or by an admin (`any_owner`)."""
         with self._transaction() as session:
             row = (
@@ -486,7 +487,7 @@ class TicketStore:
         status: str,
         only_if: str | None = None,
         any_owner: bool = False,
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """Resolves the ticket or returns it to the bot (`status`).
 
         Args:
@@ -522,7 +523,7 @@ class TicketStore:
                 if context is not None:
                     row.context_json = json.dumps(context)
 
-    def record_csat(self, ticket_id: int, score: int, comment: str | None) -> dict[str, Any]:
+    def record_csat(self, ticket_id: int, score: int, comment: str | None) -> TicketDetail:
         if not 1 <= score <= 5:
             raise InvalidRequest("A rating is 1 to 5")
         with self._transaction() as session:
