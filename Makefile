@@ -27,7 +27,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
+.PHONY: help run run-scaled test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
   privacy-export privacy-delete purge soak bench demo-data profile-training
 
 help:  ## List the targets
@@ -57,6 +57,10 @@ run: $(MODEL)  ## Install, train if needed, and start Relay on localhost (Ctrl-C
 
 test: lint $(MODEL)  ## Lint and type-check, then run the whole test suite (trains first when needed)
 	$(PY) -m pytest
+
+# PostgreSQL, Redis and nginx come from Debian's packages (postgresql, redis-server, nginx).
+run-scaled: $(MODEL)  ## Relay on PostgreSQL and Redis, REPLICAS (2) Rasa servers behind nginx (Ctrl-C stops)
+	$(PY) -m bot.tools.scaled.run --model $(MODEL) --replicas $(or $(REPLICAS),2)
 
 shell: $(MODEL)  ## Talk to the bot in the terminal
 	$(PY) -m bot.tools.shell --model $(MODEL) $(ARGS)

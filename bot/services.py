@@ -9,6 +9,10 @@ Nothing connects at construction: each service is made on first use and kept (th
 ticket store creates its schema, the shop's repository creates and, where
 RELAY_DEMO_DATA allows it, seeds its database, the webhook delivers what a restart
 left pending), and all share one engine on the shop's database.
+
+State that the Rasa server's processes must share (flood and sign-in counts,
+Telegram's pacing and long button payloads) is kept in Redis when RELAY_REDIS_URL
+is set (bot/shared_redis.py), and in the process's memory otherwise (one process).
 """
 
 from __future__ import annotations
@@ -21,17 +25,25 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 from sqlalchemy.engine import Engine
 
+from bot.channels.callback_data import LocalPayloads, PayloadMap
+from bot.channels.flood import Floodgate
 from bot.channels.outbox import Outbox
+from bot.channels.rate_limit import Pacer, RateLimiter
+from bot.channels.redis_callback_data import RedisPayloads
+from bot.channels.redis_rate_limit import RedisRateLimiter
 from bot.channels.replies import Replies
 from bot.handoff.agents import Agent, load_agents
 from bot.handoff.auth import Devices, Hasher, Sessions, SignInGuard, console_secret
 from bot.handoff.rules import HandoffRules, load_rules
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
+from bot.redis_window import RedisWindow
 from bot.settings import Settings, load_settings
+from bot.shared_redis import SharedRedis
 from bot.shop.facts import ShopFacts, load_facts
 from bot.shop.lookup_limits import LookupLimits
 from bot.shop.repository import ShopRepository, init_db, make_engine
+from bot.sliding_window import Limit, LocalWindow, RecentEvents
 
 T = TypeVar("T")
 CONTEXT_KEY = "services"
@@ -111,6 +123,9 @@ class Services:
         devices: Devices | None = None,
         guard: SignInGuard | None = None,
         hasher: Hasher | None = None,
+        redis: SharedRedis | None = None,
+        telegram_limiter: Pacer | None = None,
+        telegram_payloads: PayloadMap | None = None,
         outbox: Outbox | None = None,
         replies: Replies | None = None,
     ) -> None:
@@ -128,6 +143,9 @@ class Services:
             "devices": devices,
             "guard": guard,
             "hasher": hasher,
+            "redis": redis,
+            "telegram_limiter": telegram_limiter,
+            "telegram_payloads": telegram_payloads,
             "outbox": outbox,
             "replies": replies,
         }
@@ -205,8 +223,42 @@ class Services:
         return Devices(console_secret(self.settings.data_dir))
 
     @_Once
+    def redis(self) -> SharedRedis | None:
+        """The Redis the processes share state in (RELAY_REDIS_URL); None: each its own memory."""
+        url = self.settings.redis_url
+        return SharedRedis(url) if url else None
+
+    def window(self, name: str, limit: Limit) -> RecentEvents:
+        """A new sliding window named `name` (unique among Relay's), in Redis if there is one."""
+        shared = self.redis
+        return RedisWindow(shared, name, limit) if shared else LocalWindow(limit)
+
+    def floodgate(self, channel: str) -> Floodgate:
+        """The brake on floods of `channel`'s messages (made on first use, then kept)."""
+        name = f"floodgate.{channel}"
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = Floodgate(
+                    windows=lambda kind, limit: self.window(f"flood:{channel}:{kind}", limit)
+                )
+            return cast(Floodgate, self._made[name])
+
+    @_Once
     def guard(self) -> SignInGuard:
-        return SignInGuard()
+        """The brake on console password guessing, counted across processes with Redis."""
+        return SignInGuard(windows=lambda kind, limit: self.window(f"sign-in:{kind}", limit))
+
+    @_Once
+    def telegram_limiter(self) -> Pacer:
+        """Paces the Telegram bot's messages: with Redis, all processes' sends together."""
+        shared = self.redis
+        return RedisRateLimiter(shared) if shared else RateLimiter()
+
+    @_Once
+    def telegram_payloads(self) -> PayloadMap:
+        """Long Telegram button payloads: with Redis, any process can read a press."""
+        shared = self.redis
+        return RedisPayloads(shared) if shared else LocalPayloads()
 
     @_Once
     def hasher(self) -> Hasher:

@@ -54,6 +54,10 @@ class Settings:
         demo_data: Whether an empty shop database gets the demo shop's data on first use
             (RELAY_DEMO_DATA; by default only the embedded SQLite one, never a server's
             database such as PostgreSQL: there `make demo-data` seeds it on purpose).
+        redis_url: The Redis (RELAY_REDIS_URL, e.g. `redis://host:6379/0`) where the state
+            several Rasa server processes must share is kept: flood and sign-in counts,
+            Telegram's pacing and long button payloads (bot/shared_redis.py). None keeps
+            it in each process's memory, which is right for one process only.
     """
 
     data_dir: Path
@@ -75,6 +79,7 @@ class Settings:
     retention_days: int | None = None
     redact: bool = False
     webhook_fields: tuple[str, ...] = DEFAULT_FIELDS
+    redis_url: str | None = None
 
     @property
     def tracker_db_url(self) -> str:
@@ -168,4 +173,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redact=_flag(env, "RELAY_REDACT"),
         webhook_fields=parse_fields(env.get("RELAY_WEBHOOK_FIELDS")),
         demo_data=_flag_or(env, "RELAY_DEMO_DATA", shop_db_url.startswith("sqlite")),
+        redis_url=(env.get("RELAY_REDIS_URL") or "").strip() or None,
     )

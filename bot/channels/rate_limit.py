@@ -4,6 +4,10 @@ Telegram's documented limits for bots are about one message per second in a chat
 and about thirty messages per second overall; above them it answers 429 with a
 `retry_after`. Spacing our own sends keeps us under them, so the 429s (which we
 also honour) stay rare.
+
+The limits are the bot's, not a process's: `RateLimiter` paces this process alone
+(one process, the default); with RELAY_REDIS_URL every process paces through Redis
+together (bot/channels/redis_rate_limit.py). Both are a `Pacer`.
 """
 
 from __future__ import annotations
@@ -12,10 +16,19 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to the same chat
 GLOBAL_PER_SECOND = 30  # messages in any one-second window, across all chats
 MAX_CHATS = 10_000  # chat entries kept before old ones are forgotten
+
+
+class Pacer(Protocol):
+    """Paces a bot's outbound messages."""
+
+    async def wait(self, chat_id: str) -> None:
+        """Returns when a message may be sent to `chat_id`."""
+        ...
 
 
 class RateLimiter:

@@ -122,7 +122,8 @@ class RelayRestInput(InputChannel):
     Args:
         token: The secret a backend sends as a bearer token; None for anonymous callers.
         senders_are_customers: The backend's sender ids are its customers' website ids.
-        floodgate: Limits messages per conversation and per client.
+        floodgate: Limits messages per conversation and per client; by default the
+            server's (`Services.floodgate`).
     """
 
     def __init__(
@@ -135,12 +136,16 @@ class RelayRestInput(InputChannel):
             raise RestConfigError(MISSING_TOKEN)
         self._token = token
         self._namespace = identity.SITE if senders_are_customers else identity.REST
-        self._floodgate = floodgate or Floodgate()
+        self._floodgate = floodgate
         self.served = Served()
 
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def _flood(self) -> Floodgate:
+        """The floodgate given, or the server's (shared by its processes with Redis)."""
+        return self._floodgate or self.served.services.floodgate(self.name())
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -217,7 +222,7 @@ class RelayRestInput(InputChannel):
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
             client = self._client(request, sender)
-            if not self._floodgate.admits(conversation, client):
+            if not await self._flood().admits(conversation, client):
                 return self._apology(429, FLOODED, FLOODED_RESPONSE, sender)
             collector = CollectingOutputChannel()
             message = UserMessage(

@@ -164,11 +164,14 @@ class TelegramInput(InputChannel):
 
         @telegram.listener("before_server_start")
         async def prepare(app: Any, loop: Any) -> None:
-            """Records updates in the inbox given, or the server's shop database's; reads
-            the domain's answer to what is not text."""
+            """Records updates in the inbox given, or the server's shop database's; paces and
+            keeps payloads with the server's services (shared by its processes with Redis);
+            reads the domain's answer to what is not text."""
             services = of_app(app)
             self._unsupported = services.replies.text(UNSUPPORTED)
             inbox = self._inbox or Inbox(services.engine)
+            assert self.client is not None
+            self.client.share(services.telegram_limiter, services.telegram_payloads)
             self.queue = UpdateQueue(inbox, handle, self._retries)
 
         @telegram.listener("after_server_start")
@@ -245,7 +248,7 @@ class TelegramInput(InputChannel):
             query = update.callback_query
             await self.client.call("answer_callback_query", callback_query_id=query.id)
             chat = query.message.chat.id if query.message else query.from_user.id
-            text = pressed(query, self.client.payload)
+            text = pressed(query, await self.client.payload(query.data or ""))
             if text:
                 await self._to_rasa(str(chat), text, query.from_user, deliver)
             else:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import secrets
 import warnings
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,16 +26,19 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 
 from bot import identity
-from bot.channels.rate_limit import RateLimiter
+from bot.channels.callback_data import (
+    LocalPayloads,
+    PayloadMap,
+    callback_data,
+    pressed_payload,
+)
+from bot.channels.rate_limit import Pacer, RateLimiter
 
 logger = logging.getLogger(__name__)
 
 NAME = "relay_telegram"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MAX_TEXT = 4096  # Telegram's limit, in UTF-16 code units
-MAX_CALLBACK_DATA = 64  # bytes
-SHORT_PAYLOAD_PREFIX = "relay:"
-PAYLOADS_KEPT = 4096
 TRIES = 3  # for timeouts and network errors
 FLOOD_WAITS = 3  # how many `retry_after`s we wait out for one call
 TIMEOUT_SECONDS = 10.0
@@ -110,7 +111,10 @@ class TelegramClient:
     Args:
         token: The bot's token from BotFather.
         base_url: The Bot API's URL; the token is appended to it.
-        limiter: Paces messages per chat and overall.
+        limiter: Paces messages per chat and overall; by default this process alone,
+            until the server shares its services' (`share`).
+        payloads: Where long button payloads are kept; by default this process's memory,
+            until the server shares its services'.
         timeout: Seconds for connecting to, writing to and reading from the Bot API.
         backoff: Seconds before the first retry of a timed-out call (doubled each time).
         sleep: Coroutine used to wait (injectable for tests).
@@ -120,21 +124,31 @@ class TelegramClient:
         self,
         token: str,
         base_url: str = DEFAULT_BASE_URL,
-        limiter: RateLimiter | None = None,
+        limiter: Pacer | None = None,
+        payloads: PayloadMap | None = None,
         timeout: float = TIMEOUT_SECONDS,
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._token = token
         self._base_url = base_url
-        self.limiter = limiter or RateLimiter()
+        self._given = limiter is not None, payloads is not None
+        self.limiter: Pacer = limiter or RateLimiter()
+        self.payloads: PayloadMap = payloads or LocalPayloads()
         self._timeout = timeout
         self._backoff = backoff
         self._sleep = sleep
         self._bot: Bot | None = None
         self._initialized = False
         self._ready: asyncio.Lock | None = None
-        self._payloads: OrderedDict[str, str] = OrderedDict()
+
+    def share(self, limiter: Pacer, payloads: PayloadMap) -> None:
+        """Uses the server's pacing and payload map (bot/services.py), unless given others."""
+        limiter_given, payloads_given = self._given
+        if not limiter_given:
+            self.limiter = limiter
+        if not payloads_given:
+            self.payloads = payloads
 
     async def bot(self) -> Bot:
         """The initialised Bot (its first use calls getMe)."""
@@ -210,27 +224,15 @@ class TelegramClient:
                 reason = FAILED_REASON.format(detail=_detail(error))
                 raise Undelivered(method, chat_id, reason) from error
 
-    def callback_data(self, payload: str) -> str:
+    async def callback_data(self, payload: str) -> str:
         """`payload` as a button's callback data, which Telegram limits to 64 bytes."""
-        if len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA:
-            return payload
-        for key, kept in self._payloads.items():
-            if kept == payload:
-                self._payloads.move_to_end(key)
-                return key
-        key = SHORT_PAYLOAD_PREFIX + secrets.token_urlsafe(12)
-        self._payloads[key] = payload
-        while len(self._payloads) > PAYLOADS_KEPT:
-            self._payloads.popitem(last=False)
-        return key
+        return await callback_data(self.payloads, payload)
 
-    def payload(self, data: str) -> str | None:
+    async def payload(self, data: str) -> str | None:
         """The payload behind a button's callback data; None if it has been forgotten."""
-        if data.startswith(SHORT_PAYLOAD_PREFIX):
-            return self._payloads.get(data)
-        return data
+        return await pressed_payload(self.payloads, data)
 
-    def keyboard(self, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+    async def keyboard(self, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup:
         """Rasa's buttons as an inline keyboard, one button a row."""
         rows = []
         for button in buttons:
@@ -238,7 +240,7 @@ class TelegramClient:
             if button.get("url"):
                 rows.append([InlineKeyboardButton(title, url=str(button["url"]))])
             else:
-                data = self.callback_data(str(button.get("payload") or title))
+                data = await self.callback_data(str(button.get("payload") or title))
                 rows.append([InlineKeyboardButton(title, callback_data=data)])
         return InlineKeyboardMarkup(rows)
 
@@ -252,7 +254,7 @@ class TelegramClient:
         """
         pieces = split_text(text) or ([text] if buttons else [])
         for number, piece in enumerate(pieces, start=1):
-            markup = self.keyboard(buttons) if buttons and number == len(pieces) else None
+            markup = await self.keyboard(buttons) if buttons and number == len(pieces) else None
             await self.request("send_message", chat_id, text=piece, reply_markup=markup)
 
 

@@ -6,7 +6,6 @@ Pure functions over python-telegram-bot's objects, used by the channel (telegram
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from telegram import CallbackQuery, Message, MessageEntity, User
@@ -75,10 +74,9 @@ def user_text(text: str, me: User) -> str:
     return text
 
 
-def pressed(query: CallbackQuery, payload_of: Callable[[str], str | None]) -> str | None:
-    """A pressed button's payload, or its title when the payload was forgotten (restart)."""
+def pressed(query: CallbackQuery, payload: str | None) -> str | None:
+    """A pressed button's `payload` (as looked up), or its title when it was forgotten."""
     data = query.data or ""
-    payload = payload_of(data)
     if payload is not None:
         return payload
     message = query.message if isinstance(query.message, Message) else None

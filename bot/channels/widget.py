@@ -222,12 +222,16 @@ class WidgetInput(InputChannel):
         self.allowed_origins = allowed_origins
         self._secret = session_secret
         self._sessions: Sessions | None = None
-        self._floodgate = floodgate or Floodgate()
+        self._floodgate = floodgate
         self.served = Served()
 
     @classmethod
     def name(cls) -> str:
         return "widget"
+
+    def _flood(self) -> Floodgate:
+        """The floodgate given, or the server's (shared by its processes with Redis)."""
+        return self._floodgate or self.served.services.floodgate(self.name())
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -368,7 +372,7 @@ class WidgetInput(InputChannel):
             sender = self._sender(body.get("token"))
             text = _message_text(body)
             client = f"ip:{request.remote_addr or request.ip}"
-            if not self._floodgate.admits(sender, client):
+            if not await self._flood().admits(sender, client):
                 return self._apology(429, FLOODED, FLOODED_RESPONSE)
             collector = WidgetCollector()
             message = UserMessage(

@@ -378,14 +378,14 @@ class ConsoleChannel(InputChannel):
             client = _client(request)
             known_device = services.devices.knows(request.cookies.get(DEVICE_COOKIE), username)
             guard = services.guard
-            if guard.blocked(username, client, known_device):
+            if await guard.blocked(username, client, known_device):
                 return error(429, TOO_MANY)
             agent = (await asyncio.to_thread(services.agents)).get(username)
             if not await services.hasher.check(password, agent):  # in a thread
-                guard.failed(username, client)
+                await guard.failed(username, client)
                 return error(401, WRONG_PASSWORD)
             assert agent is not None
-            guard.succeeded(username, client)
+            await guard.succeeded(username, client)
             token = await asyncio.to_thread(services.sessions.issue, agent)
             await asyncio.to_thread(services.tickets.touch_agent, agent.username)
             reply = ok({"agent": agent.profile(), "token": token})

@@ -9,7 +9,10 @@
   (spraying many usernames) and per username (a botnet on one account). A browser
   that signed in as that agent before carries a signed device cookie and is exempt
   from the per-username brake, so nobody can keep `admin` out by failing on purpose;
-  refused attempts are not counted, and counts live in bounded memory.
+  refused attempts are not counted. The counts are sliding windows: in bounded memory,
+  or with RELAY_REDIS_URL in the Redis every process shares (`Services.guard`), so two
+  processes do not give a guesser twice the attempts; while Redis is down each process
+  counts in its own memory again (bot/redis_window.py) rather than not at all.
 - **Hashing** (scrypt, ~16 MiB and tens of milliseconds each) runs in worker
   threads, a few at a time, never on the event loop.
 """
@@ -19,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 import os
@@ -37,7 +39,7 @@ from bot.channels.inbound import credential
 from bot.handoff.agents import Agent, check_password, hash_password
 from bot.handoff.models import ConsoleSession
 from bot.secret_files import generated_secret
-from bot.sliding_window import Limit, Window
+from bot.sliding_window import Limit, WindowMaker, full, local_windows
 
 TOKEN_HOURS = 12
 SECRET_FILE = "console_secret"
@@ -47,6 +49,7 @@ PER_PAIR = Limit(5, 900.0)  # failures of one username from one address, in 15 m
 PER_CLIENT = Limit(20, 900.0)  # failures from one address, any username
 PER_USERNAME = Limit(50, 900.0)  # failures on one username from anywhere (unknown devices)
 HASHES_AT_ONCE = 4
+DUMMY_PASSWORD = "relay-no-such-agent"
 
 
 def console_secret(data_dir: Path) -> bytes:
@@ -171,35 +174,39 @@ class Devices:
 
 
 class SignInGuard:
-    """Decides whether a sign-in attempt may be checked at all (see the module docstring)."""
+    """Decides whether a sign-in attempt may be checked at all (see the module docstring).
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._pairs = Window(PER_PAIR, clock)
-        self._clients = Window(PER_CLIENT, clock)
-        self._usernames = Window(PER_USERNAME, clock)
+    Args:
+        clock: The clock of the in-memory windows (injectable for tests).
+        windows: Makes the three windows (by name and limit); by default in memory.
+    """
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, windows: WindowMaker | None = None
+    ) -> None:
+        make = windows or local_windows(clock)
+        self._pairs = make("pair", PER_PAIR)
+        self._clients = make("client", PER_CLIENT)
+        self._usernames = make("username", PER_USERNAME)
 
     @staticmethod
     def _pair(username: str, client: str) -> str:
         return f"{username}\n{client}"
 
-    def blocked(self, username: str, client: str, known_device: bool = False) -> bool:
-        if self._pairs.full(self._pair(username, client)) or self._clients.full(client):
+    async def blocked(self, username: str, client: str, known_device: bool = False) -> bool:
+        if await full(self._pairs, self._pair(username, client)):
             return True
-        return not known_device and self._usernames.full(username)
+        if await full(self._clients, client):
+            return True
+        return not known_device and await full(self._usernames, username)
 
-    def failed(self, username: str, client: str) -> None:
-        self._pairs.hit(self._pair(username, client))
-        self._clients.hit(client)
-        self._usernames.hit(username)
+    async def failed(self, username: str, client: str) -> None:
+        await self._pairs.hit(self._pair(username, client))
+        await self._clients.hit(client)
+        await self._usernames.hit(username)
 
-    def succeeded(self, username: str, client: str) -> None:
-        self._pairs.forget(self._pair(username, client))
-
-
-@functools.lru_cache(maxsize=1)
-def dummy_hash() -> str:
-    """Checked against when the username is unknown, so timing does not reveal usernames."""
-    return hash_password("relay-no-such-agent")
+    async def succeeded(self, username: str, client: str) -> None:
+        await self._pairs.forget(self._pair(username, client))
 
 
 class Hasher:
@@ -209,6 +216,7 @@ class Hasher:
         self._at_once = at_once
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._dummy_hash: str | None = None
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -216,9 +224,15 @@ class Hasher:
             self._slots, self._loop = asyncio.Semaphore(self._at_once), loop
         return self._slots
 
+    async def _dummy(self) -> str:
+        """Checked against when the username is unknown, so timing does not reveal usernames."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(hash_password, DUMMY_PASSWORD)
+        return self._dummy_hash
+
     async def check(self, password: str, agent: Agent | None) -> bool:
         """Whether `password` is `agent`'s (the same work when there is no such agent)."""
-        stored = agent.password_hash if agent else await asyncio.to_thread(dummy_hash)
+        stored = agent.password_hash if agent else await self._dummy()
         async with self._semaphore():
             valid = await asyncio.to_thread(check_password, password, stored)
         return agent is not None and valid

@@ -63,6 +63,8 @@ def environment(
         "RELAY_TRACKER_HOST": "",
         "RELAY_TRACKER_USER": "",
         "RELAY_TRACKER_PASSWORD": "",
+        "RELAY_LOCK_STORE": "in_memory",
+        "RELAY_REDIS_URL": "",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",

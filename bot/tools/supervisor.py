@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MAX_BACKOFF = 30.0
 HEALTHY_AFTER = 30.0  # seconds up after which a death counts as a new problem
@@ -28,6 +29,7 @@ class Child:
     name: str
     command: list[str]
     env: dict[str, str]
+    log: Path | None = None  # where its output goes (None: this terminal)
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -53,14 +55,22 @@ class Supervisor:
         self._clock = clock
         self._say = say
 
-    def add(self, name: str, command: list[str], env: dict[str, str]) -> Child:
-        child = Child(name, command, env)
+    def add(
+        self, name: str, command: list[str], env: dict[str, str], log: Path | None = None
+    ) -> Child:
+        child = Child(name, command, env, log)
         self.children.append(child)
         self._start(child)
         return child
 
     def _start(self, child: Child) -> None:
-        child.process = subprocess.Popen(child.command, env=child.env)
+        if child.log is None:
+            child.process = subprocess.Popen(child.command, env=child.env)
+        else:
+            with child.log.open("ab") as log:
+                child.process = subprocess.Popen(
+                    child.command, env=child.env, stdout=log, stderr=subprocess.STDOUT
+                )
         child.started_at = self._clock()
 
     def check(self) -> None:

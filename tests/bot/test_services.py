@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,7 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.channels.callback_data import LocalPayloads, callback_data, pressed_payload
+from bot.channels.flood import PER_CONVERSATION
 from bot.channels.outbox import Outbox
+from bot.channels.rate_limit import RateLimiter
+from bot.channels.redis_callback_data import RedisPayloads
+from bot.channels.redis_rate_limit import RedisRateLimiter
 from bot.channels.replies import Replies
 from bot.handoff.agents import add_agent
 from bot.handoff.auth import SECRET_FILE, Devices, Hasher, Sessions, SignInGuard
@@ -18,11 +25,14 @@ from bot.handoff.deliveries import Deliveries
 from bot.handoff.rules import HandoffRules
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
+from bot.redis_window import RedisWindow
 from bot.services import Clock, Services, of_app
 from bot.settings import DEFAULT_HANDOFF_FILE, load_settings
+from bot.shared_redis import SharedRedis
 from bot.shop.facts import ShopFacts
 from bot.shop.lookup_limits import LookupLimits
 from bot.shop.repository import ShopRepository, make_engine
+from bot.sliding_window import Limit, LocalWindow
 from tests.support.helpdesk import free_port
 
 KINDS = {
@@ -39,6 +49,8 @@ KINDS = {
     "clock": Clock,
     "repository": ShopRepository,
     "lookup_limits": LookupLimits,
+    "telegram_limiter": RateLimiter,
+    "telegram_payloads": LocalPayloads,
 }
 PASSWORD = "a-long-password"
 LONDON = ZoneInfo("Europe/London")
@@ -55,6 +67,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "RELAY_WEBHOOK_SECRET",
         "RELAY_WEBHOOK_FIELDS",
         "RELAY_CONSOLE_SECRET",
+        "RELAY_REDIS_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
@@ -244,3 +257,70 @@ def test_an_app_keeps_the_services_a_test_gave_it(data_dir: Path) -> None:
     given = Services.from_settings()
     app = SimpleNamespace(ctx=SimpleNamespace(services=given))
     assert of_app(app) is given
+
+
+# --- State the processes share ---
+
+LONG_PAYLOAD = '/inform{"return_reason": "The zip broke the first time I wore it outside"}'
+
+
+def test_without_redis_shared_state_is_in_this_processs_memory(data_dir: Path) -> None:
+    services = Services.from_settings()
+    assert services.redis is None
+    assert isinstance(services.window("test", Limit(1, 60)), LocalWindow)
+    assert services.floodgate("rest") is services.floodgate("rest")
+    assert services.floodgate("rest") is not services.floodgate("widget")
+
+
+def test_with_redis_the_shared_state_is_there(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("RELAY_REDIS_URL", redis_url)
+    services = Services.from_settings()
+    assert isinstance(services.redis, SharedRedis) and services.redis is services.redis
+    assert isinstance(services.window("test", Limit(1, 60)), RedisWindow)
+    assert isinstance(services.telegram_limiter, RedisRateLimiter)
+    assert isinstance(services.telegram_payloads, RedisPayloads)
+    assert services.floodgate("rest") is services.floodgate("rest")
+
+
+def test_two_processes_services_share_floods_sign_ins_and_payloads(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.setenv("RELAY_REDIS_URL", redis_url)
+    first, second = Services.from_settings(), Services.from_settings()
+
+    async def scenario() -> None:
+        for n in range(PER_CONVERSATION.count):
+            assert await (first, second)[n % 2].floodgate("rest").admits("rest-c1", "ip:1")
+        assert not await second.floodgate("rest").admits("rest-c1", "ip:1")
+        assert await second.floodgate("widget").admits("rest-c1", "ip:1")  # each channel its own
+
+        for _ in range(5):
+            await first.guard.failed("alice", "10.0.0.1")
+        assert await second.guard.blocked("alice", "10.0.0.1")
+
+        key = await callback_data(first.telegram_payloads, LONG_PAYLOAD)
+        assert await pressed_payload(second.telegram_payloads, key) == LONG_PAYLOAD
+
+    asyncio.run(scenario())
+
+
+def test_with_redis_down_customers_are_answered_with_one_warning(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("RELAY_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    services = Services.from_settings()
+
+    async def scenario() -> list[bool]:
+        gate = services.floodgate("rest")
+        admitted = [await gate.admits("rest-c1", "ip:1") for _ in range(PER_CONVERSATION.count + 1)]
+        await services.telegram_limiter.wait("1001")
+        key = await callback_data(services.telegram_payloads, LONG_PAYLOAD)
+        assert await pressed_payload(services.telegram_payloads, key) == LONG_PAYLOAD
+        return admitted
+
+    with caplog.at_level(logging.WARNING, logger="bot.shared_redis"):
+        admitted = asyncio.run(scenario())
+    assert admitted == [True] * PER_CONVERSATION.count + [False]  # still braked, per process
+    assert len(caplog.records) == 1

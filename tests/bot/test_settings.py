@@ -206,3 +206,16 @@ def test_redaction_flag_refuses_a_typo():
 )
 def test_demo_data_goes_only_into_the_embedded_database_unless_asked(env, demo):
     assert load_settings(env).demo_data is demo
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("  ", None),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_redis_url(value, expected):
+    assert load_settings({} if value is None else {"RELAY_REDIS_URL": value}).redis_url == expected

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.sliding_window import Limit, Window
+import asyncio
+
+from bot.sliding_window import Limit, LocalWindow, Window, full
 from tests.support.clock import SecondsClock
 
 
@@ -31,3 +33,16 @@ def test_memory_stays_bounded_under_a_flood_of_new_keys() -> None:
         window.hit(f"key-{number}")
     assert len(window) == 100
     assert window.full("key-9999") and not window.full("key-0")  # the oldest went first
+
+
+def test_a_local_window_counts_as_recent_events() -> None:
+    clock = SecondsClock(0.0)
+    events = LocalWindow(Limit(2, 10), clock=clock)
+
+    async def scenario() -> list[object]:
+        hits = [await events.hit("a"), await events.hit("a"), await events.hit("a")]
+        seen = [hits, await full(events, "a")]
+        await events.forget("a")
+        return [*seen, await events.count("a"), events.limit]
+
+    assert asyncio.run(scenario()) == [[1, 2, 3], True, 0, Limit(2, 10)]

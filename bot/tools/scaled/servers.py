@@ -44,7 +44,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float) -
     raise ServerFailed(f"nothing listened on port {port} after {seconds:g} s")
 
 
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
     if process is None or process.poll() is not None:
         return
     process.terminate()
@@ -75,16 +75,16 @@ class RedisServer:
     def command(self) -> list[str]:
         program = shutil.which("redis-server")
         if program is None:
-            raise ServerMissing("redis-server is not installed (Debian: apt-get install redis-server)")
+            raise ServerMissing("redis-server is missing (Debian: apt-get install redis-server)")
         return [
             program,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.directory),
-            "--save", "",
-            "--appendonly", "no",
-            "--logfile", str(self.directory / "redis.log"),
-        ]  # fmt: skip
+            *("--port", str(self.port)),
+            *("--bind", "127.0.0.1"),
+            *("--dir", str(self.directory)),
+            *("--save", ""),
+            *("--appendonly", "no"),
+            *("--logfile", str(self.directory / "redis.log")),
+        ]
 
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -93,7 +93,7 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
 
 
 @dataclass
@@ -159,14 +159,14 @@ class PostgresServer:
                 self._as_owner(
                     [
                         self._program("initdb"),
-                        "--pgdata", str(self.cluster),
-                        "--username", self.user,
-                        "--pwfile", str(password_file),
-                        "--auth-local", "scram-sha-256",
-                        "--auth-host", "scram-sha-256",
-                        "--encoding", "UTF8",
-                        "--locale", "C",
-                    ]  # fmt: skip
+                        *("--pgdata", str(self.cluster)),
+                        *("--username", self.user),
+                        *("--pwfile", str(password_file)),
+                        *("--auth-local", "scram-sha-256"),
+                        *("--auth-host", "scram-sha-256"),
+                        *("--encoding", "UTF8"),
+                        *("--locale", "C"),
+                    ]
                 ),
                 check=True,
                 stdout=subprocess.DEVNULL,
@@ -179,13 +179,13 @@ class PostgresServer:
         return self._as_owner(
             [
                 self._program("postgres"),
-                "-D", str(self.cluster),
-                "-p", str(self.port),
-                "-c", "listen_addresses=127.0.0.1",
-                "-c", f"unix_socket_directories={self.directory}",
-                "-c", f"max_connections={self.max_connections}",
-                "-c", "fsync=on",
-            ]  # fmt: skip
+                *("-D", str(self.cluster)),
+                *("-p", str(self.port)),
+                *("-c", "listen_addresses=127.0.0.1"),
+                *("-c", f"unix_socket_directories={self.directory}"),
+                *("-c", f"max_connections={self.max_connections}"),
+                *("-c", "fsync=on"),
+            ]
         )
 
     def start(self) -> PostgresServer:
@@ -222,4 +222,4 @@ class PostgresServer:
             admin.dispose()
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)

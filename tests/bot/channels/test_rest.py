@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-from bot.channels.flood import Floodgate, Limit
+from bot.channels.flood import PER_CONVERSATION, Floodgate, Limit
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, MAX_TEXT
 from bot.channels.outbox import Outbox
 from bot.channels.replies import MissingResponse, Replies
@@ -30,6 +32,7 @@ from bot.channels.rest import (
 )
 from bot.handoff.tickets import TicketStore
 from bot.services import Services
+from bot.tools.soak.stack import free_port
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import Recorder, StandInAgent
@@ -354,6 +357,47 @@ def test_a_flood_is_refused_politely(services: Services) -> None:
         {"recipient_id": SENDER, "text": Replies().text("utter_slow_down")}
     ]
     assert len(handler.received) == 3
+
+
+def test_two_processes_sharing_redis_share_the_flood_limit(
+    services: Services, redis_url: str
+) -> None:
+    shared = replace(services.settings, redis_url=redis_url)
+    handler = Recorder()
+    apps = [rest_app(Services(shared), handler) for _ in range(2)]  # two Rasa servers
+
+    async def flood() -> list[int]:
+        async with serving(apps[0]) as first, serving(apps[1]) as second:
+            body = {"sender": SENDER, "message": "hi"}
+            clients = (first, second)
+            answers = [
+                await clients[n % 2].post("/webhooks/rest/webhook", json=body)
+                for n in range(PER_CONVERSATION.count + 2)
+            ]
+        return [answer.status_code for answer in answers]
+
+    assert run(flood()) == [200] * PER_CONVERSATION.count + [429, 429]
+
+
+def test_with_redis_down_messages_are_still_answered(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = replace(services.settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    handler = Recorder()
+    app = rest_app(Services(down), handler)
+
+    async def chat() -> list[int]:
+        async with serving(app) as client:
+            body = {"sender": SENDER, "message": "hi"}
+            return [
+                (await client.post("/webhooks/rest/webhook", json=body)).status_code
+                for _ in range(3)
+            ]
+
+    with caplog.at_level(logging.WARNING, logger="bot.shared_redis"):
+        assert run(chat()) == [200, 200, 200]
+    assert len(handler.received) == 3
+    assert len(caplog.records) == 1  # one warning for the outage, not one per message
 
 
 def own_domain(folder: Path, *names: str) -> Replies:

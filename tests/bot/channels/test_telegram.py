@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.channels import inbound
 from bot.channels import telegram as channel_module
+from bot.channels.callback_data import MAX_CALLBACK_DATA, LocalPayloads
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.replies import MissingResponse, Replies
 from bot.channels.telegram import (
@@ -45,7 +46,6 @@ from bot.channels.telegram_output import (
     BLOCKED_REASON,
     DEFAULT_BASE_URL,
     FLOOD_REASON,
-    MAX_CALLBACK_DATA,
     MAX_TEXT,
     REJECTED_REASON,
     UNREACHABLE_REASON,
@@ -666,7 +666,7 @@ def test_buttons_become_an_inline_keyboard(api: TelegramApi) -> None:
 def test_a_long_payload_is_kept_in_memory_and_comes_back_when_pressed(api: TelegramApi) -> None:
     payload = '/inform{"return_reason": "The zip broke the first time I wore it outside"}'
     assert len(payload.encode()) > MAX_CALLBACK_DATA
-    telegram = channel(api)
+    telegram = channel(api, payloads=LocalPayloads())  # kept, not replaced at start
     assert telegram.client is not None
     run(
         TelegramOutput(telegram.client).send_text_with_buttons(
@@ -676,9 +676,31 @@ def test_a_long_payload_is_kept_in_memory_and_comes_back_when_pressed(api: Teleg
     keyboard = api.requests("sendMessage")[0].json("reply_markup")["inline_keyboard"]
     data = keyboard[0][0]["callback_data"]
     assert len(data.encode()) <= MAX_CALLBACK_DATA and data != payload
-    assert telegram.client.callback_data(payload) == data  # the same payload, the same id
+    assert run(telegram.client.callback_data(payload)) == data  # the same payload, the same id
 
     handler = deliver(telegram, callback_update(data, keyboard=keyboard), rasa=agent(payload))
+    assert handler.texts == [payload]
+
+
+def test_a_button_one_process_sent_works_when_pressed_on_another(
+    api: TelegramApi, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAY_REDIS_URL", redis_url)  # both processes keep payloads in Redis
+    payload = '/inform{"return_reason": "The zip broke the first time I wore it outside"}'
+    sender, presser = channel(api), channel(api)
+
+    async def send() -> None:
+        assert sender.client is not None
+        async with serving(app_for(sender, Recorder())):
+            buttons = [{"title": "Broken zip", "payload": payload}]
+            await TelegramOutput(sender.client).send_text_with_buttons(MAYAS_CHAT, "Why?", buttons)
+        await sender.close()
+
+    run(send())
+    keyboard = api.requests("sendMessage")[0].json("reply_markup")["inline_keyboard"]
+    data = keyboard[0][0]["callback_data"]
+    assert data != payload
+    handler = deliver(presser, callback_update(data, keyboard=keyboard), rasa=agent(payload))
     assert handler.texts == [payload]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.handoff import auth
 from bot.handoff.agents import Agent, hash_password
 from bot.handoff.auth import (
     PER_CLIENT,
@@ -22,7 +23,10 @@ from bot.handoff.auth import (
     SignInGuard,
     console_secret,
 )
+from bot.redis_window import redis_windows
+from bot.shared_redis import SharedRedis
 from bot.shop.repository import make_engine
+from bot.tools.soak.stack import free_port
 
 PASSWORD = "correct horse battery"
 
@@ -149,40 +153,70 @@ def test_a_device_cookie_expires_after_a_year(clock: Clock) -> None:
 # --- The sign-in guard ---
 
 
+def blocked(guard: SignInGuard, username: str, client: str, known_device: bool = False) -> bool:
+    return bool(asyncio.run(guard.blocked(username, client, known_device)))
+
+
+def fail(guard: SignInGuard, username: str, client: str, times: int = 1) -> None:
+    async def failures() -> None:
+        for _ in range(times):
+            await guard.failed(username, client)
+
+    asyncio.run(failures())
+
+
 def test_a_username_is_blocked_from_one_address_after_its_failures(clock: Clock) -> None:
     guard = SignInGuard(clock=clock)
     for _ in range(PER_PAIR.count):
-        assert not guard.blocked("alice", "10.0.0.1")
-        guard.failed("alice", "10.0.0.1")
-    assert guard.blocked("alice", "10.0.0.1")
-    assert not guard.blocked("alice", "10.0.0.2")  # Alice herself, elsewhere
+        assert not blocked(guard, "alice", "10.0.0.1")
+        fail(guard, "alice", "10.0.0.1")
+    assert blocked(guard, "alice", "10.0.0.1")
+    assert not blocked(guard, "alice", "10.0.0.2")  # Alice herself, elsewhere
     clock.seconds += PER_PAIR.seconds + 1
-    assert not guard.blocked("alice", "10.0.0.1")
+    assert not blocked(guard, "alice", "10.0.0.1")
 
 
 def test_an_address_spraying_usernames_is_blocked(clock: Clock) -> None:
     guard = SignInGuard(clock=clock)
     for number in range(PER_CLIENT.count):
-        guard.failed(f"user{number}", "10.0.0.9")
-    assert guard.blocked("someone-new", "10.0.0.9")
-    assert not guard.blocked("someone-new", "10.0.0.10")
+        fail(guard, f"user{number}", "10.0.0.9")
+    assert blocked(guard, "someone-new", "10.0.0.9")
+    assert not blocked(guard, "someone-new", "10.0.0.10")
 
 
 def test_a_botnet_cannot_keep_the_admin_out_of_a_known_browser(clock: Clock) -> None:
     guard = SignInGuard(clock=clock)
     for number in range(PER_USERNAME.count):
-        guard.failed("admin", f"203.0.113.{number}")
-    assert guard.blocked("admin", "198.51.100.7")  # an unknown browser waits
-    assert not guard.blocked("admin", "198.51.100.7", known_device=True)
+        fail(guard, "admin", f"203.0.113.{number}")
+    assert blocked(guard, "admin", "198.51.100.7")  # an unknown browser waits
+    assert not blocked(guard, "admin", "198.51.100.7", known_device=True)
 
 
 def test_a_success_forgets_that_addresss_failures(clock: Clock) -> None:
     guard = SignInGuard(clock=clock)
-    for _ in range(PER_PAIR.count - 1):
-        guard.failed("alice", "10.0.0.1")
-    guard.succeeded("alice", "10.0.0.1")
-    guard.failed("alice", "10.0.0.1")
-    assert not guard.blocked("alice", "10.0.0.1")
+    fail(guard, "alice", "10.0.0.1", times=PER_PAIR.count - 1)
+    asyncio.run(guard.succeeded("alice", "10.0.0.1"))
+    fail(guard, "alice", "10.0.0.1")
+    assert not blocked(guard, "alice", "10.0.0.1")
+
+
+def test_two_processes_sharing_redis_share_the_brake(redis_url: str, clock: Clock) -> None:
+    # Two replicas behind one proxy: a guesser alternating between them gets no more tries.
+    first = SignInGuard(windows=redis_windows(SharedRedis(redis_url), clock))
+    second = SignInGuard(windows=redis_windows(SharedRedis(redis_url), clock))
+    for attempt in range(PER_PAIR.count):
+        assert not blocked(first, "alice", "10.0.0.1")
+        fail(first if attempt % 2 else second, "alice", "10.0.0.1")
+    assert blocked(first, "alice", "10.0.0.1") and blocked(second, "alice", "10.0.0.1")
+    asyncio.run(second.succeeded("alice", "10.0.0.1"))
+    assert not blocked(first, "alice", "10.0.0.1")
+
+
+def test_with_redis_down_each_process_still_brakes(caplog: pytest.LogCaptureFixture) -> None:
+    guard = SignInGuard(windows=redis_windows(SharedRedis(f"redis://127.0.0.1:{free_port()}/0")))
+    fail(guard, "alice", "10.0.0.1", times=PER_PAIR.count)
+    assert blocked(guard, "alice", "10.0.0.1")  # fails closed: counted in this process
+    assert len([r for r in caplog.records if "falls back" in r.getMessage()]) == 1
 
 
 # --- Hashing off the event loop ---
@@ -240,3 +274,22 @@ def test_an_empty_environment_secret_falls_back_to_the_file(tmp_path, monkeypatc
     monkeypatch.setenv("RELAY_CONSOLE_SECRET", "")
     (tmp_path / SECRET_FILE).write_bytes(b"kept-from-last-time\n")
     assert console_secret(tmp_path) == b"kept-from-last-time"
+
+
+def test_an_unknown_username_costs_a_check_against_one_dummy_hash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = []
+
+    def counted(password: str) -> str:
+        made.append(password)
+        return hash_password(password)
+
+    monkeypatch.setattr(auth, "hash_password", counted)
+    hasher = Hasher()
+
+    async def twice() -> list[bool]:
+        return [await hasher.check(PASSWORD, None), await hasher.check(PASSWORD, None)]
+
+    assert asyncio.run(twice()) == [False, False]
+    assert made == [auth.DUMMY_PASSWORD]  # made once, kept by the service (no module cache)

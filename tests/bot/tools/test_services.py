@@ -30,6 +30,8 @@ RELAY_VARIABLES = (
     "RELAY_TRACKER_HOST",
     "RELAY_TRACKER_USER",
     "RELAY_TRACKER_PASSWORD",
+    "RELAY_LOCK_STORE",
+    "RELAY_REDIS_URL",
     "TELEGRAM_BOT_TOKEN",
 )
 
@@ -103,6 +105,25 @@ def test_environment_does_not_change_os_environ(tmp_path):
     environment(tmp_path, Ports(), {"RELAY_NOW": "x"})
     assert "RELAY_DATA_DIR" not in os.environ
     assert os.environ.get("RELAY_NOW") != "x"
+
+
+def test_one_process_locks_conversations_in_memory_unless_told_to_use_redis(tmp_path, monkeypatch):
+    from rasa.utils.endpoints import read_endpoint_config
+
+    def lock_store(extra):
+        for key, value in environment(tmp_path, Ports(), extra).items():
+            monkeypatch.setenv(key, value)
+        return read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")
+
+    assert lock_store({}).type == "in_memory"
+    scaled = lock_store(
+        {
+            "RELAY_LOCK_STORE": "bot.ops.redis_lock_store.RedisLockStore",
+            "RELAY_REDIS_URL": "redis://127.0.0.1:6380/0",
+        }
+    )
+    assert scaled.type == "bot.ops.redis_lock_store.RedisLockStore"
+    assert scaled.url == "redis://127.0.0.1:6380/0"
 
 
 def test_rasa_is_next_to_the_python_interpreter():

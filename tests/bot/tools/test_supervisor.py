@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from bot.tools.supervisor import MAX_BACKOFF, Supervisor
 from tests.support.clock import SecondsClock
@@ -70,3 +71,15 @@ def test_a_process_that_ran_a_while_starts_again_at_once() -> None:
     supervisor.check()
     assert child.backoff == 0.0 and child.restarts == 1
     supervisor.stop()
+
+
+def test_a_child_with_a_log_writes_its_output_there(tmp_path: Path) -> None:
+    log = tmp_path / "child.log"
+    supervisor = Supervisor(say=lambda text: None)
+    child = supervisor.add(
+        "talker", [sys.executable, "-c", "print('started')"], dict(os.environ), log
+    )
+    assert child.process is not None
+    child.process.wait(timeout=30)
+    supervisor.stop()
+    assert log.read_text(encoding="utf-8") == "started\n"

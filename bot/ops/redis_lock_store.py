@@ -1,0 +1,180 @@
+"""One conversation at a time across every Rasa process: a ticket lock in Redis.
+
+Rasa processes a conversation's messages one at a time under its lock store. With
+several Rasa processes behind a load balancer the lock must live in Redis, but
+Rasa 3.6's own `RedisLockStore` reads the whole lock, adds a ticket and writes it
+back in separate calls: two processes that take a ticket at the same moment get the
+same number, both think it is their turn and process the same conversation at once,
+and the one that finishes first deletes the lock under the other (measured by
+`python -m bot.tools.lock_race`). Its calls also block the event loop.
+
+This store takes each step in one atomic Redis script, without blocking:
+- a ticket is the next value of the conversation's counter (INCR), added to the
+  conversation's queue (a sorted set) with a key of its own that expires after the
+  lock's lifetime, so a process killed while holding it frees it in time;
+- it is a ticket's turn when it is the lowest live ticket in the queue (expired ones
+  are dropped on the way), so messages are served in the order they arrived;
+- a finished ticket is removed at once, and the next waiter (polling every
+  POLL_SECONDS) goes ahead.
+
+If Redis can't be reached the customer is still answered: the conversation is locked
+in this process only (Rasa's in-memory store), with one warning per outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as redis
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "relay:lock:"
+POLL_SECONDS = 0.02
+SOCKET_SECONDS = 2.0  # a Redis that stopped answering costs a message this much, once
+WARN_EVERY_SECONDS = 60.0
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+# KEYS: counter, queue, ticket-key prefix; ARGV: lifetime ms, keys' lifetime ms.
+_ISSUE = """
+local number = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], number, number)
+redis.call('SET', KEYS[3] .. number, '1', 'PX', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return number
+"""
+# KEYS: queue, ticket-key prefix. The lowest live ticket, or -1 when none is left.
+_SERVING = """
+while true do
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #head == 0 then return -1 end
+  if redis.call('EXISTS', KEYS[2] .. head[1]) == 1 then return tonumber(head[1]) end
+  redis.call('ZREM', KEYS[1], head[1])
+end
+"""
+# KEYS: queue, ticket-key prefix; ARGV: the ticket.
+_FINISH = """
+redis.call('DEL', KEYS[2] .. ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 0
+"""
+
+
+class RedisLockStore(LockStore):
+    """Rasa's lock store interface on Redis, atomic and non-blocking (module docstring).
+
+    endpoints.yml names it with `type: bot.ops.redis_lock_store.RedisLockStore` and the
+    server's `url` (redis://host:port/db); Rasa passes that as `endpoint_config`.
+
+    Args:
+        endpoint_config: Rasa's endpoint configuration (its `url`).
+        url: The Redis URL, instead of an endpoint configuration.
+        client: A Redis client to use (tests).
+    """
+
+    def __init__(
+        self,
+        endpoint_config: Any = None,
+        *,
+        url: str | None = None,
+        client: redis.Redis | None = None,
+    ) -> None:
+        super().__init__()
+        url = url or (endpoint_config.url if endpoint_config is not None else None)
+        if client is None and not url:
+            raise ValueError("the Redis lock store needs a url (RELAY_REDIS_URL)")
+        self._redis = client or redis.Redis.from_url(
+            str(url), socket_timeout=SOCKET_SECONDS, socket_connect_timeout=SOCKET_SECONDS
+        )
+        self._issue = self._redis.register_script(_ISSUE)
+        self._serving = self._redis.register_script(_SERVING)
+        self._finish = self._redis.register_script(_FINISH)
+        self._local = InMemoryLockStore()
+        self._warned_at = -WARN_EVERY_SECONDS
+
+    @staticmethod
+    def _keys(conversation_id: str) -> tuple[str, str, str]:
+        # The braces keep a conversation's keys in one slot of a Redis cluster.
+        base = f"{KEY_PREFIX}{{{conversation_id}}}"
+        return f"{base}:next", f"{base}:queue", f"{base}:ticket:"
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Holds the conversation's lock for the block; waits for earlier messages first.
+
+        Raises:
+            LockError: The ticket expired while waiting (an earlier message took longer
+                than the lock's lifetime).
+        """
+        counter, queue, prefix = self._keys(conversation_id)
+        lifetime_ms = max(1, int(lock_lifetime * 1000))
+        ticket: int | None = None
+        try:
+            keys = [counter, queue, prefix]
+            ticket = int(await self._issue(keys=keys, args=[lifetime_ms, 2 * lifetime_ms]))
+            await self._wait_for_turn(conversation_id, ticket, queue, prefix)
+        except UNREACHABLE as error:
+            self._warn(error)
+            async with self._local.lock(
+                conversation_id, lock_lifetime, wait_time_in_seconds
+            ) as held:
+                yield held
+            return
+        try:
+            yield TicketLock(conversation_id)
+        finally:
+            try:
+                await self._finish(keys=[queue, prefix], args=[ticket])
+            except UNREACHABLE as error:  # the ticket expires by itself
+                self._warn(error)
+
+    async def _wait_for_turn(
+        self, conversation_id: str, ticket: int, queue: str, prefix: str
+    ) -> None:
+        while True:
+            serving = int(await self._serving(keys=[queue, prefix]))
+            if serving == ticket:
+                return
+            if serving == -1 or serving > ticket:
+                raise LockError(
+                    f"The lock of conversation '{conversation_id}' expired while waiting."
+                )
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _warn(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            self._warned_at = now
+            logger.warning(
+                "Redis can't be reached (%s): conversations are locked in this process only "
+                "until it is back.",
+                type(error).__name__,
+            )
+
+    async def close(self) -> None:
+        await self._redis.close()
+
+    # Rasa's base class reads and writes whole locks with these; this store never does.
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        return None
+
+    def save_lock(self, lock: TicketLock) -> None:
+        raise NotImplementedError("RedisLockStore keeps tickets in Redis scripts")
+
+    def delete_lock(self, conversation_id: str) -> None:
+        raise NotImplementedError("RedisLockStore keeps tickets in Redis scripts")
