@@ -10,8 +10,10 @@ and the one that finishes first deletes the lock under the other (measured by
 
 This store takes each step in one atomic Redis script, without blocking:
 - a ticket is the next value of the conversation's counter (INCR), added to the
-  conversation's queue (a sorted set) with a key of its own that expires after the
-  lock's lifetime, so a process killed while holding it frees it in time;
+  conversation's queue (a sorted set) with a key of its own on a short lease
+  (LEASE_SECONDS) that its process renews while it waits and works, up to the lock's
+  lifetime (Rasa's 60 s, TICKET_LOCK_LIFETIME): a process killed while holding it holds
+  up the conversation for seconds, not for the whole lifetime as Rasa's stores do;
 - it is a ticket's turn when it is the lowest live ticket in the queue (expired ones
   are dropped on the way), so messages are served in the order they arrived;
 - a finished ticket is removed at once, and the next waiter (polling every
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "relay:lock:"
 POLL_SECONDS = 0.02
+# A ticket's lease: renewed every third of it while its process lives, so a killed
+# process holds up its conversation for at most this long, whatever the lock's lifetime.
+LEASE_SECONDS = 5.0
 SOCKET_SECONDS = 2.0  # a Redis that stopped answering costs a message this much, once
 WARN_EVERY_SECONDS = 60.0
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -68,6 +73,11 @@ redis.call('DEL', KEYS[2] .. ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 return 0
 """
+
+
+def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
 
 
 class RedisLockStore(LockStore):
@@ -123,25 +133,52 @@ class RedisLockStore(LockStore):
         """
         counter, queue, prefix = self._keys(conversation_id)
         lifetime_ms = max(1, int(lock_lifetime * 1000))
-        ticket: int | None = None
+        lease_ms = max(1, int(min(lock_lifetime, LEASE_SECONDS) * 1000))
+        renewing: asyncio.Task[None] | None = None
+        ticket = -1
         try:
             keys = [counter, queue, prefix]
-            ticket = int(await self._issue(keys=keys, args=[lifetime_ms, 2 * lifetime_ms]))
+            ticket = int(await self._issue(keys=keys, args=[lease_ms, 2 * lifetime_ms]))
+            renewing = asyncio.create_task(
+                self._renew(f"{prefix}{ticket}", lease_ms, lock_lifetime)
+            )
             await self._wait_for_turn(conversation_id, ticket, queue, prefix)
         except UNREACHABLE as error:
+            _cancel(renewing)
             self._warn(error)
             async with self._local.lock(
                 conversation_id, lock_lifetime, wait_time_in_seconds
             ) as held:
                 yield held
             return
+        except BaseException:  # gave up waiting (LockError, cancelled): leave the queue
+            _cancel(renewing)
+            await self._leave(queue, prefix, ticket)
+            raise
         try:
             yield TicketLock(conversation_id)
         finally:
+            _cancel(renewing)
+            await self._leave(queue, prefix, ticket)
+
+    async def _leave(self, queue: str, prefix: str, ticket: int) -> None:
+        try:
+            await self._finish(keys=[queue, prefix], args=[ticket])
+        except UNREACHABLE as error:  # the ticket's lease runs out by itself
+            self._warn(error)
+
+    async def _renew(self, key: str, lease_ms: int, lifetime: float) -> None:
+        """Extends the ticket's lease while its process lives, for at most `lifetime`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + lifetime
+        while True:
+            await asyncio.sleep(lease_ms / 3000)
+            if loop.time() >= deadline:
+                return  # held too long: the lease lapses and the next message goes ahead
             try:
-                await self._finish(keys=[queue, prefix], args=[ticket])
-            except UNREACHABLE as error:  # the ticket expires by itself
-                self._warn(error)
+                await self._redis.pexpire(key, lease_ms)
+            except UNREACHABLE:
+                pass
 
     async def _wait_for_turn(
         self, conversation_id: str, ticket: int, queue: str, prefix: str

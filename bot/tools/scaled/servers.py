@@ -150,6 +150,13 @@ class PostgresServer:
             return False
         self.directory.mkdir(parents=True, exist_ok=True)
         self._own(self.directory)
+        reachable = subprocess.run(self._as_owner(["test", "-w", str(self.directory)]), check=False)
+        if reachable.returncode != 0:
+            raise ServerFailed(
+                f"{self.directory} can't be reached by the `{POSTGRES_USER}` user that runs "
+                "PostgreSQL (a parent directory is private): choose a directory under one "
+                "that others may pass through"
+            )
         password_file = self.directory / "initdb.pw"
         password_file.write_text(self.password + "\n", encoding="utf-8")
         password_file.chmod(0o600)

@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as redis
 from rasa.core.lock_store import LockError
 
+from bot.ops import redis_lock_store
 from bot.ops.redis_lock_store import RedisLockStore
 from bot.tools.soak.stack import free_port
 
@@ -40,10 +41,13 @@ async def _test_messages_of_one_conversation_are_served_one_at_a_time_in_arrival
             await asyncio.sleep(0.003)
             inside -= 1
 
+    for store in stores:  # connected and its scripts loaded, as in a running server
+        async with store.lock("site-warm-up"):
+            pass
     tasks = []
-    for number in range(30):  # arrive one after another, much faster than they are served
+    for number in range(30):  # arrive one after another, faster than they are served
         tasks.append(asyncio.create_task(message(number)))
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.005)
     await asyncio.gather(*tasks)
     await _close(stores)
 
@@ -76,6 +80,23 @@ async def _test_a_ticket_whose_process_died_expires_and_frees_the_conversation(
         waited = loop.time() - started
     await store.close()
     assert 0.25 <= waited < 2.0
+
+
+async def _test_a_live_holder_keeps_its_lease_beyond_it(redis_url: str) -> None:
+    holder, waiter = _stores(redis_url, 2)
+    order: list[str] = []
+
+    async def later() -> None:
+        async with waiter.lock("site-long", lock_lifetime=10):
+            order.append("waiter")
+
+    async with holder.lock("site-long", lock_lifetime=10):
+        waiting = asyncio.create_task(later())
+        await asyncio.sleep(1.0)  # more than three leases of 0.3 s
+        order.append("holder done")
+    await waiting
+    await _close([holder, waiter])
+    assert order == ["holder done", "waiter"]
 
 
 async def _test_a_waiter_whose_own_ticket_expired_gets_a_lock_error(redis_url: str) -> None:
@@ -163,3 +184,10 @@ def test_without_redis_the_conversation_is_locked_in_this_process_with_one_warni
     asyncio.run(
         _test_without_redis_the_conversation_is_locked_in_this_process_with_one_warning(caplog)
     )
+
+
+def test_a_live_holder_keeps_its_lease_beyond_it(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_lock_store, "LEASE_SECONDS", 0.3)
+    asyncio.run(_test_a_live_holder_keeps_its_lease_beyond_it(redis_url))

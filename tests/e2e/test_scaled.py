@@ -1,0 +1,201 @@
+"""The scaled profile end to end: two Rasa servers behind nginx, PostgreSQL and Redis.
+
+Real servers throughout (Debian's postgresql, redis-server and nginx, the trained
+model, the action server): a burst from one customer spread over both replicas is
+processed once per message and in order, a ticket opened through one replica is
+worked from the console on the other, and a replica killed in the middle of a burst
+loses nothing that was accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.tools.scaled.servers import ServerMissing
+from bot.tools.scaled.stack import ScaledPorts, ScaledStack
+from tests.conftest import FIXED_NOW
+from tests.e2e.console import ConsoleClient, create_agents, pushed
+from tests.e2e.servers import BACKEND, MODEL, REST_TOKEN, TOKEN, http, site
+
+STAGGER_SECONDS = 0.15  # a burst: messages arrive faster than a turn takes
+
+
+@dataclass
+class Door:
+    """One address of the scaled Relay (nginx, or one replica) as the e2e helpers use it."""
+
+    url: str
+    rest_headers: dict[str, str]
+
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
+        status, replies = http(
+            "POST",
+            f"{self.url}/webhooks/rest/webhook",
+            {"sender": sender, "message": message},
+            headers=self.rest_headers,
+        )
+        assert status == 200, (status, replies)
+        return replies
+
+
+@pytest.fixture(scope="module")
+def scaled() -> Iterator[ScaledStack]:
+    if not MODEL.exists():
+        pytest.skip("no trained model: run `make train`")
+    # Not under pytest's private temporary directory: PostgreSQL runs as `postgres`.
+    data_dir = Path(tempfile.mkdtemp(prefix="relay-scaled-"))
+    data_dir.chmod(0o711)
+    create_agents(data_dir)
+    extra = {"RELAY_API_TOKEN": TOKEN, "RELAY_NOW": FIXED_NOW, "RELAY_WEBHOOK_URL": "", **BACKEND}
+    stack = ScaledStack(data_dir, MODEL, ScaledPorts.free(2), extra=extra, logs=True)
+    try:
+        stack.start()
+        stack.wait_ready()
+    except ServerMissing as error:
+        stack.stop()
+        if os.environ.get("RELAY_REQUIRE_SERVERS") == "1":
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    except BaseException:
+        stack.stop()
+        raise
+    yield stack
+    stack.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {REST_TOKEN}"}
+
+
+def _front(stack: ScaledStack) -> Door:
+    return Door(stack.url, _headers())
+
+
+def _replica(stack: ScaledStack, index: int) -> Door:
+    return Door(stack.replica_url(index), _headers())
+
+
+def _user_texts(stack: ScaledStack, conversation: str) -> list[str]:
+    status, tracker = http("GET", f"{stack.url}/conversations/{conversation}/tracker?token={TOKEN}")
+    assert status == 200, tracker
+    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+
+def _burst(
+    door: Door, sender: str, texts: list[str], during: Any = None
+) -> dict[str, tuple[int, Any]]:
+    """Sends `texts` one STAGGER_SECONDS after another without waiting for answers;
+    calls `during(i)` after sending the i-th; returns each text's (status, body)."""
+    answers: dict[str, tuple[int, Any]] = {}
+
+    def send(text: str) -> None:
+        try:
+            answers[text] = http(
+                "POST",
+                f"{door.url}/webhooks/rest/webhook",
+                {"sender": sender, "message": text},
+                timeout=120,
+                headers=door.rest_headers,
+            )
+        except OSError as error:  # the connection itself broke
+            answers[text] = (0, str(error))
+
+    threads = []
+    for number, text in enumerate(texts):
+        thread = threading.Thread(target=send, args=(text,))
+        thread.start()
+        threads.append(thread)
+        if during:
+            during(number)
+        time.sleep(STAGGER_SECONDS)
+    for thread in threads:
+        thread.join(timeout=180)
+    return answers
+
+
+def _served_by(stack: ScaledStack, count: int) -> set[str]:
+    """The replicas that served the last `count` channel requests (nginx's access log)."""
+    lines = stack.nginx.access_log.read_text(encoding="utf-8").splitlines()
+    posts = [line for line in lines if "POST /webhooks/rest/webhook" in line][-count:]
+    return {match.group(1) for line in posts if (match := re.search(r"upstream=(\S+)", line))}
+
+
+def test_a_burst_from_one_customer_is_processed_once_each_and_in_order_across_replicas(
+    scaled: ScaledStack,
+) -> None:
+    sender = "scaled-burst"
+    texts = [f"hello, message number {number}" for number in range(10)]
+    answers = _burst(_front(scaled), sender, texts)
+
+    assert {text: status for text, (status, _) in answers.items()} == dict.fromkeys(texts, 200)
+    assert all(body for _, body in answers.values()), "every message got a reply"
+    assert _user_texts(scaled, site(sender)) == texts
+    assert len(_served_by(scaled, len(texts))) == 2, "nginx spread the burst over both replicas"
+
+
+def test_a_ticket_opened_through_one_replica_is_worked_from_the_console_on_the_other(
+    scaled: ScaledStack,
+) -> None:
+    sender = "scaled-handoff"
+    first, second = _replica(scaled, 0), _replica(scaled, 1)
+    first.say(sender, "hi there")
+    first.say(sender, "I'd like to talk to a real person please")
+
+    alice = ConsoleClient(second).login("alice")  # type: ignore[arg-type]
+    ticket = alice.ticket_for(site(sender))
+    assert ticket["status"] == "waiting"
+    alice.act(ticket["id"], "claim")
+    alice.act(ticket["id"], "reply", {"text": "Hi, Alice here from the other replica."})
+
+    # The customer's channel on the first replica has the agent's words...
+    messages = pushed(first, sender)  # type: ignore[arg-type]
+    assert messages[-1]["text"] == "Hi, Alice here from the other replica."
+    # ...and what the customer says next, through the second, reaches the agent.
+    assert second.say(sender, "thanks, order 100240 please") == []
+    ticket = ConsoleClient(first).login("alice").ticket_for(site(sender))  # type: ignore[arg-type]
+    assert ticket["transcript"][-1]["text"] == "thanks, order 100240 please"
+    alice.act(ticket["id"], "resolve")
+
+
+def test_a_replica_killed_mid_burst_loses_no_accepted_message(scaled: ScaledStack) -> None:
+    sender = "scaled-crash"
+    texts = [f"hi, this is message {number}" for number in range(12)]
+    victim = scaled.replica(0)
+
+    def kill_at_the_fourth(number: int) -> None:
+        if number == 3 and victim.process is not None:
+            os.kill(victim.process.pid, signal.SIGKILL)
+
+    answers = _burst(_front(scaled), sender, texts, during=kill_at_the_fourth)
+    accepted = [text for text in texts if answers[text][0] == 200]
+    failed = [text for text in texts if answers[text][0] != 200]
+    assert all(answers[text][1] for text in accepted), "every accepted message got a reply"
+    assert all(answers[text][0] in (0, 502) for text in failed), answers
+    assert len(accepted) >= len(texts) - 3, "only what the dying replica held was refused"
+
+    # A client sends again what was refused; nothing accepted is lost or doubled.
+    front = _front(scaled)
+    for text in failed:
+        assert front.say(sender, text)
+    stored = _user_texts(scaled, site(sender))
+    assert all(stored.count(text) == 1 for text in accepted), stored
+    assert all(1 <= stored.count(text) <= 2 for text in failed), stored
+
+    # The killed replica is started again and serves once more.
+    started = scaled.wait_ready()
+    assert started < 300
+    assert victim.restarts >= 1
+    assert _replica(scaled, 0).say("scaled-after-crash", "hello")
