@@ -24,6 +24,7 @@ from actions.contact import tell_how_to_reach_staff
 from actions.shop import services
 from actions.verification import normalise_email
 from bot.handoff.context import context, one_line, topic_names, transcript
+from bot.handoff.views import TicketSummary
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _clear() -> list[EventType]:
     return [SlotSet(REASON_SLOT, None), SlotSet(EXPLANATION_SLOT, None)]
 
 
-def _tell_queue(dispatcher: CollectingDispatcher, ticket: dict[str, Any]) -> None:
+def _tell_queue(dispatcher: CollectingDispatcher, ticket: TicketSummary) -> None:
     store, rules = services().tickets, services().rules
     position = store.position(ticket["id"])
     online = store.online_agents(rules.agent_online_seconds)
@@ -77,12 +78,13 @@ def start_handoff(
         store, rules = services().tickets, services().rules
         now = services().clock.now()
         existing = store.open_for(tracker.sender_id)
-        if existing is not None and existing["follow_up"]:
+        follow_up = existing["follow_up"] if existing is not None else None
+        if follow_up is not None and follow_up["by"]:
             # Already promised a reply by email: say so again, and keep helping.
-            by = datetime.fromisoformat(existing["follow_up"]["by"])
+            by = datetime.fromisoformat(follow_up["by"])
             dispatcher.utter_message(
                 response="utter_handoff_after_hours",
-                email=existing["follow_up"]["email"],
+                email=follow_up["email"],
                 when=text.when(domain, by.astimezone(now.tzinfo), now),
             )
             return _clear()

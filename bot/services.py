@@ -27,9 +27,11 @@ from sqlalchemy.engine import Engine
 
 from bot.channels.callback_data import LocalPayloads, PayloadMap
 from bot.channels.flood import Floodgate
+from bot.channels.outbox import Outbox
 from bot.channels.rate_limit import Pacer, RateLimiter
 from bot.channels.redis_callback_data import RedisPayloads
 from bot.channels.redis_rate_limit import RedisRateLimiter
+from bot.channels.replies import Replies
 from bot.handoff.agents import Agent, load_agents
 from bot.handoff.auth import Devices, Hasher, Sessions, SignInGuard, console_secret
 from bot.handoff.rules import HandoffRules, load_rules
@@ -124,6 +126,8 @@ class Services:
         redis: SharedRedis | None = None,
         telegram_limiter: Pacer | None = None,
         telegram_payloads: PayloadMap | None = None,
+        outbox: Outbox | None = None,
+        replies: Replies | None = None,
     ) -> None:
         self.settings = settings
         given: dict[str, Any] = {
@@ -142,6 +146,8 @@ class Services:
             "redis": redis,
             "telegram_limiter": telegram_limiter,
             "telegram_payloads": telegram_payloads,
+            "outbox": outbox,
+            "replies": replies,
         }
         self._made = {name: service for name, service in given.items() if service is not None}
         self._lock = threading.RLock()
@@ -175,6 +181,16 @@ class Services:
     def tickets(self) -> TicketStore:
         """Handoff tickets, in the same database as the shop's data."""
         return TicketStore(self.engine, redaction=self.settings.redact)
+
+    @_Once
+    def outbox(self) -> Outbox:
+        """What polled channels (REST, the widget) fetch, in the tickets' database."""
+        return Outbox(self.engine)
+
+    @_Once
+    def replies(self) -> Replies:
+        """The domain's sentences that channels say themselves."""
+        return Replies()
 
     @_Once
     def rules(self) -> HandoffRules:

@@ -21,6 +21,7 @@ senders and texts are checked (bot/channels/inbound.py); floods get 429.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -41,10 +42,9 @@ from bot.channels.inbound import (
     message_text,
     same_secret,
 )
-from bot.channels.replies import domain_text
+from bot.channels.outbox import Outbox
 from bot.channels.served import Served
 from bot.handoff.gate import ConversationUnavailable, Gate
-from bot.handoff.tickets import TicketStore
 from bot.services import of_app
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ FLOODED = "Too many messages; wait a minute"
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
 FLOODED_RESPONSE = "utter_slow_down"
 TOO_LONG_RESPONSE = "utter_message_too_long"
+RESPONSES = (UNAVAILABLE_RESPONSE, FLOODED_RESPONSE, TOO_LONG_RESPONSE)
 MISSING_TOKEN = (
     f"credentials.yml: the rest channel's `{SENDERS_ARE_CUSTOMERS}` needs its `{TOKEN}`: "
     "without it anyone could claim to be any customer"
@@ -98,11 +99,11 @@ def is_outbox_id(value: str) -> bool:
 
 
 class OutboxOutput(CollectingOutputChannel):
-    """Keeps each message in the ticket database's outbox for the customer to fetch."""
+    """Keeps each message in the outbox (bot/channels/outbox.py) for the customer to fetch."""
 
-    def __init__(self, store: TicketStore) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         super().__init__()
-        self._store = store
+        self._outbox = outbox
 
     @classmethod
     def name(cls) -> str:
@@ -112,7 +113,7 @@ class OutboxOutput(CollectingOutputChannel):
         await super()._persist_message(message)
         recipient = str(message.get("recipient_id"))
         payload = {key: value for key, value in message.items() if key != "recipient_id"}
-        self._store.push(recipient, payload)
+        await asyncio.to_thread(self._outbox.push, recipient, payload)  # off the loop
 
 
 class RelayRestInput(InputChannel):
@@ -159,7 +160,7 @@ class RelayRestInput(InputChannel):
         return cls(token, _flag(credentials.get(SENDERS_ARE_CUSTOMERS)))
 
     def get_output_channel(self) -> CollectingOutputChannel:
-        return OutboxOutput(self.served.services.tickets)
+        return OutboxOutput(self.served.services.outbox)
 
     def _authorize(self, request: Request) -> None:
         if self._token and not same_secret(
@@ -192,6 +193,10 @@ class RelayRestInput(InputChannel):
         gate = Gate(on_new_message)
         self.served.on_start(rest)
 
+        @rest.listener("before_server_start")
+        async def check_responses(app: Any, loop: Any) -> None:
+            of_app(app).replies.require(*RESPONSES)
+
         @rest.middleware("request")
         async def attach(request: Request) -> None:
             gate.app = request.app
@@ -213,12 +218,12 @@ class RelayRestInput(InputChannel):
                 text = message_text(body.get("message"))
             except InboundError as refused:
                 if refused.status == 413 and isinstance(body.get("sender"), str):
-                    return _apology(413, refused.message, TOO_LONG_RESPONSE, body["sender"])
+                    return self._apology(413, refused.message, TOO_LONG_RESPONSE, body["sender"])
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
             client = self._client(request, sender)
             if not await self._flood().admits(conversation, client):
-                return _apology(429, FLOODED, FLOODED_RESPONSE, sender)
+                return self._apology(429, FLOODED, FLOODED_RESPONSE, sender)
             collector = CollectingOutputChannel()
             message = UserMessage(
                 text,
@@ -231,7 +236,7 @@ class RelayRestInput(InputChannel):
                 await gate.deliver(message)
             except ConversationUnavailable:
                 logger.exception("rest: conversation %s is unavailable", conversation)
-                return _apology(
+                return self._apology(
                     503, "The conversation store is unavailable", UNAVAILABLE_RESPONSE, sender
                 )
             return response.json(
@@ -250,14 +255,15 @@ class RelayRestInput(InputChannel):
             except InboundError as refused:
                 return response.json({"error": refused.message}, refused.status)
             conversation = identity.conversation_id(self._namespace, sender)
-            outbox = of_app(request.app).tickets
-            return response.json({"messages": outbox.pull(conversation, int(after))})
+            outbox = of_app(request.app).outbox
+            pending = await asyncio.to_thread(outbox.pull, conversation, int(after))
+            return response.json({"messages": pending})
 
         return rest
 
-
-def _apology(status: int, error: str, name: str, sender: str) -> HTTPResponse:
-    """An error for the client, with the domain's sentence for the customer."""
-    return response.json(
-        {"error": error, "messages": [{"recipient_id": sender, "text": domain_text(name)}]}, status
-    )
+    def _apology(self, status: int, error: str, name: str, sender: str) -> HTTPResponse:
+        """An error for the client, with the domain's sentence for the customer."""
+        text = self.served.services.replies.text(name)
+        return response.json(
+            {"error": error, "messages": [{"recipient_id": sender, "text": text}]}, status
+        )

@@ -46,7 +46,6 @@ from telegram.constants import ChatAction
 
 from bot import identity
 from bot.channels.inbound import CLIENT_KEY, MAX_TEXT, clean_text, same_secret
-from bot.channels.replies import domain_text
 from bot.channels.telegram_inbox import Inbox
 from bot.channels.telegram_output import (
     DEFAULT_BASE_URL,
@@ -76,6 +75,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 UNSUPPORTED = "utter_telegram_unsupported"
 
 NOT_CONFIGURED = "Telegram is not configured"
+DISABLED = "TELEGRAM_BOT_TOKEN is empty: the Telegram channel is disabled"
 MISSING_TOKEN_KEY = (
     "credentials.yml: the relay_telegram channel needs a `token` key (token: ${TELEGRAM_BOT_TOKEN})"
 )
@@ -114,7 +114,7 @@ class TelegramInput(InputChannel):
         self.enabled = client is not None
         self._secret = webhook_secret
         self.client = client
-        self._unsupported = domain_text(UNSUPPORTED) if self.enabled else ""
+        self._unsupported = ""  # the domain's, when the server starts
         self._inbox = inbox
         self._retries = retries
         self.queue: UpdateQueue | None = None
@@ -129,8 +129,7 @@ class TelegramInput(InputChannel):
             raise TelegramConfigError(MISSING_TOKEN_KEY)
         token = str(credentials.get("token") or "").strip()
         if not token:
-            _warn_disabled()
-            return cls()
+            return cls()  # it says so when its server starts
         secret = str(credentials.get("webhook_secret") or "").strip()
         if not secret:
             raise TelegramConfigError(MISSING_SECRET)
@@ -154,6 +153,11 @@ class TelegramInput(InputChannel):
             return response.json({"status": "ok"})
 
         if not self.enabled:
+
+            @telegram.listener("before_server_start")
+            async def disabled(app: Any, loop: Any) -> None:
+                logger.warning(DISABLED)
+
             return telegram
         gate = Gate(on_new_message)
         handle = functools.partial(self._handle_update, deliver=gate.deliver)
@@ -161,8 +165,10 @@ class TelegramInput(InputChannel):
         @telegram.listener("before_server_start")
         async def prepare(app: Any, loop: Any) -> None:
             """Records updates in the inbox given, or the server's shop database's; paces and
-            keeps payloads with the server's services (shared by its processes with Redis)."""
+            keeps payloads with the server's services (shared by its processes with Redis);
+            reads the domain's answer to what is not text."""
             services = of_app(app)
+            self._unsupported = services.replies.text(UNSUPPORTED)
             inbox = self._inbox or Inbox(services.engine)
             assert self.client is not None
             self.client.share(services.telegram_limiter, services.telegram_payloads)
@@ -282,11 +288,6 @@ class TelegramInput(InputChannel):
                 metadata={**metadata(user), CLIENT_KEY: client},
             )
         )
-
-
-@functools.lru_cache(maxsize=1)
-def _warn_disabled() -> None:
-    logger.warning("TELEGRAM_BOT_TOKEN is empty: the Telegram channel is disabled")
 
 
 if __name__ == "__main__":

@@ -18,10 +18,14 @@ Rasa server's own origin, plus `allowed_origins` in credentials.yml); other orig
 get 403. The script sends only CORS "simple" requests (GET, and POST as text/plain),
 so browsers need no preflight: inside Rasa's server its own CORS layer answers every
 OPTIONS request itself. The routes answer preflights when mounted in a plain Sanic app.
+
+Every open widget polls `/updates` every few seconds: the outbox and the ticket store
+(SQLAlchemy) are called in worker threads, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -38,7 +42,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.flood import Floodgate
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, InboundError, json_object, message_text
-from bot.channels.replies import domain_text
 from bot.channels.rest import OutboxOutput, is_outbox_id
 from bot.channels.served import Served
 from bot.channels.widget_messages import (
@@ -124,6 +127,7 @@ UNAVAILABLE = "The assistant is unavailable right now"
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
 FLOODED_RESPONSE = "utter_slow_down"
 TOO_LONG_RESPONSE = "utter_message_too_long"
+RESPONSES = (UNAVAILABLE_RESPONSE, FLOODED_RESPONSE, TOO_LONG_RESPONSE)
 CONFIG_BLOCK = '<script type="application/json" id="relay-widget-config">\n{'
 
 NEW_CONVERSATION = {"state": "bot", "agent": None}
@@ -190,13 +194,6 @@ def _message_text(body: dict[str, Any]) -> str:
     return message_text(body.get("text"))
 
 
-def _apology(status: int, error: str, name: str) -> HTTPResponse:
-    """An error for the script, with the domain's sentence for the customer to read."""
-    return response.json(
-        {"error": error, "messages": [{"from": "bot", "text": domain_text(name)}]}, status
-    )
-
-
 def demo_page(page: str, customer: str | None, expires: str | None, signature: str | None) -> str:
     """The demo shop page, as a shop's backend renders it for a signed-in customer."""
     if not customer or not expires or not signature:
@@ -252,7 +249,7 @@ class WidgetInput(InputChannel):
         )
 
     def get_output_channel(self) -> CollectingOutputChannel:
-        return WidgetOutbox(self.served.services.tickets)
+        return WidgetOutbox(self.served.services.outbox)
 
     @property
     def sessions(self) -> Sessions:
@@ -279,7 +276,7 @@ class WidgetInput(InputChannel):
                 reply = await handler(request, *args, **kwargs)
             except InboundError as failure:
                 if failure.status == 413:
-                    reply = _apology(413, failure.message, TOO_LONG_RESPONSE)
+                    reply = self._apology(413, failure.message, TOO_LONG_RESPONSE)
                 else:
                     reply = response.json({"error": failure.message}, failure.status)
             except SQLAlchemyError:
@@ -290,6 +287,11 @@ class WidgetInput(InputChannel):
             return reply
 
         return wrapped
+
+    def _apology(self, status: int, error: str, name: str) -> HTTPResponse:
+        """An error for the script, with the domain's sentence for the customer to read."""
+        text = self.served.services.replies.text(name)
+        return response.json({"error": error, "messages": [{"from": "bot", "text": text}]}, status)
 
     @staticmethod
     def _rasa(request: Request) -> Any:
@@ -307,7 +309,7 @@ class WidgetInput(InputChannel):
             raise InboundError(403, BAD_TOKEN)
         return sender
 
-    def _new_session(self, body: dict[str, Any]) -> HTTPResponse:
+    async def _new_session(self, body: dict[str, Any]) -> HTTPResponse:
         """An anonymous session, or a signed-in customer's when the shop's signature holds."""
         customer = body.get("customer")
         if customer is None:
@@ -323,13 +325,20 @@ class WidgetInput(InputChannel):
         sender = self.sessions.sender(token)
         assert sender is not None
         services = self.served.services
-        state = handled_by(services, sender) if customer is not None else NEW_CONVERSATION
+        if customer is None:
+            state = NEW_CONVERSATION
+        else:
+            state = await asyncio.to_thread(handled_by, services, sender)
         return response.json({"token": token, "resumed": False, **state})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         widget = Blueprint("relay_widget", __name__)
         gate = Gate(on_new_message)
         self.served.on_start(widget)
+
+        @widget.listener("before_server_start")
+        async def check_responses(app: Any, loop: Any) -> None:
+            of_app(app).replies.require(*RESPONSES)
 
         @widget.middleware("request")
         async def attach(request: Request) -> None:
@@ -349,9 +358,10 @@ class WidgetInput(InputChannel):
             else:
                 token = _body(request).get("token")
             if token is None and request.method == "POST":
-                return self._new_session(_body(request))
+                return await self._new_session(_body(request))
             sender = self._sender(token)
-            return response.json({"token": token, "resumed": True, **handled_by(services, sender)})
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"token": token, "resumed": True, **state})
 
         @widget.route("/message", methods=["POST", "OPTIONS"])
         @self._api
@@ -363,7 +373,7 @@ class WidgetInput(InputChannel):
             text = _message_text(body)
             client = f"ip:{request.remote_addr or request.ip}"
             if not await self._flood().admits(sender, client):
-                return _apology(429, FLOODED, FLOODED_RESPONSE)
+                return self._apology(429, FLOODED, FLOODED_RESPONSE)
             collector = WidgetCollector()
             message = UserMessage(
                 text, collector, sender, input_channel=self.name(), metadata={CLIENT_KEY: client}
@@ -372,13 +382,14 @@ class WidgetInput(InputChannel):
                 await gate.deliver(message)
             except ConversationUnavailable:
                 logger.exception("widget: conversation %s is unavailable", sender)
-                return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
+                return self._apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             except Exception:
                 logger.exception("widget: could not handle a message of %s", sender)
-                return _apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
+                return self._apology(503, UNAVAILABLE, UNAVAILABLE_RESPONSE)
             replies = [bot_message(reply) for reply in collector.messages]
             shaped = [{"from": "bot", **reply} for reply in replies if reply]
-            return response.json({"messages": shaped, **handled_by(services, sender)})
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"messages": shaped, **state})
 
         @widget.route("/history", methods=["GET", "OPTIONS"])
         @self._api
@@ -390,15 +401,10 @@ class WidgetInput(InputChannel):
             # Under the conversation's lock (agents write under it), so the history and
             # the outbox position agree: nothing shown twice, nothing missed.
             async with agent.lock_store.lock(sender):
-                after = last_outbox_id(services.tickets, sender)
+                after = await asyncio.to_thread(last_outbox_id, services.outbox, sender)
                 tracker = await agent.tracker_store.retrieve(sender)
-            return response.json(
-                {
-                    "messages": history(events_of(tracker)),
-                    "after": after,
-                    **handled_by(services, sender),
-                }
-            )
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"messages": history(events_of(tracker)), "after": after, **state})
 
         @widget.route("/updates", methods=["GET", "OPTIONS"])
         @self._api
@@ -409,24 +415,19 @@ class WidgetInput(InputChannel):
             if not is_outbox_id(after):
                 raise InboundError(400, BAD_AFTER)
             services = of_app(request.app)
-            store = services.tickets
-            pending = store.pull(sender, int(after))
+            outbox = services.outbox
+            pending = await asyncio.to_thread(outbox.pull, sender, int(after))
             agents: dict[str, str] = {}
             if pending:
                 agent = self._rasa(request)
                 async with agent.lock_store.lock(sender):  # an agent's reply is saved by now
-                    pending = store.pull(sender, int(after))
+                    pending = await asyncio.to_thread(outbox.pull, sender, int(after))
                     tracker = await agent.tracker_store.retrieve(sender)
                 agents = agents_words(events_of(tracker)[-AGENT_EVENTS:])
             shaped = [later_message(message, agents) for message in pending]
             last = pending[-1]["id"] if pending else int(after)
-            return response.json(
-                {
-                    "messages": [m for m in shaped if m],
-                    "after": last,
-                    **handled_by(services, sender),
-                }
-            )
+            state = await asyncio.to_thread(handled_by, services, sender)
+            return response.json({"messages": [m for m in shaped if m], "after": last, **state})
 
         @widget.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:

@@ -12,8 +12,8 @@ from typing import Any
 
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.channels.outbox import Outbox
 from bot.handoff.context import AGENT_KEY
-from bot.handoff.tickets import TicketStore
 from bot.services import Services
 
 MAX_HISTORY = 200  # messages a reload shows
@@ -111,7 +111,9 @@ def later_message(message: dict[str, Any], agents: dict[str, str]) -> dict[str, 
 
 
 def handled_by(services: Services, sender: str) -> dict[str, Any]:
-    """Who handles the conversation now: the bot, nobody yet (waiting) or an agent."""
+    """Who handles the conversation now: the bot, nobody yet (waiting) or an agent.
+
+    Blocking (the ticket store, the agents file): async callers run it in a thread."""
     ticket = services.tickets.open_for(sender)
     if ticket is None or ticket.get("follow_up"):
         # A case followed up by email leaves the bot chatting meanwhile.
@@ -126,8 +128,9 @@ def events_of(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
     return [event.as_dict() for event in tracker.events] if tracker else []
 
 
-def last_outbox_id(store: TicketStore, sender: str) -> int:
+def last_outbox_id(outbox: Outbox, sender: str) -> int:
+    """The id of the conversation's latest outbox message, 0 if none (blocking)."""
     last = 0
-    while batch := store.pull(sender, last):
+    while batch := outbox.pull(sender, last):
         last = batch[-1]["id"]
     return last

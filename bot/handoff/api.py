@@ -8,6 +8,10 @@ Agents work the queue: they open any ticket but a colleague's case in progress, 
 take a colleague's ticket only when it is transferred to them; admins also manage the
 agents, take over or close any ticket, and see them all. The routes are documented in
 bot/handoff/openapi.yml, served at /console/api/v1/openapi.json.
+
+The stores are blocking (SQLAlchemy, the agents file): every call to them runs in a
+worker thread (`asyncio.to_thread`), so the console's polling and a slow database
+never hold up the event loop that also serves the customers' channels.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +40,17 @@ from bot.handoff.agents import (
 )
 from bot.handoff.context import context, topic_names, transcript
 from bot.handoff.conversations import Conversations, NotDelivered
-from bot.handoff.tickets import MAX_TEXT, TicketError, TicketStore
+from bot.handoff.tickets import (
+    MAX_TEXT,
+    InvalidRequest,
+    NotAllowed,
+    TextTooLong,
+    TicketConflict,
+    TicketError,
+    TicketNotFound,
+    TicketStore,
+)
+from bot.handoff.views import TicketDetail, TicketSummary
 from bot.ops.conversation_store import ConversationStoreDown
 from bot.services import Services, of_app
 
@@ -68,11 +82,29 @@ NOT_YOURS = "This ticket is a colleague's; ask them to transfer it to you"
 NOT_DELIVERED = "Your reply did not reach the customer"
 UNAVAILABLE = "The database is unavailable for a moment; try again shortly"
 
+# What each kind of refused ticket operation is in HTTP, most specific first.
+STATUSES: tuple[tuple[type[TicketError], int], ...] = (
+    (TicketNotFound, 404),
+    (NotAllowed, 403),
+    (TicketConflict, 409),
+    (TextTooLong, 413),
+    (InvalidRequest, 400),
+    (TicketError, 400),
+)
+
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
 def error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status, headers=SECURITY_HEADERS)
+
+
+def refusal(failure: TicketError | NotDelivered) -> HTTPResponse:
+    """The answer to an operation the core refused: the one place its kind becomes a status."""
+    if isinstance(failure, NotDelivered):
+        return error(502, f"{NOT_DELIVERED}: {failure}")
+    status = next(status for kind, status in STATUSES if isinstance(failure, kind))
+    return error(status, failure.message)
 
 
 def ok(body: dict[str, Any]) -> HTTPResponse:
@@ -108,6 +140,11 @@ def _set_cookie(reply: HTTPResponse, request: Request, name: str, value: str, **
         reply.cookies[name][key.replace("_", "-")] = setting
 
 
+def _session_agent(services: Services, token: str | None) -> Agent | None:
+    """The agent whose session `token` is (blocking: the agents file and the database)."""
+    return services.sessions.agent(token, services.agents())
+
+
 def signed_in(handler: Handler) -> Handler:
     """Runs `handler(request, agent, ...)` for a signed-in agent; 401/403 otherwise."""
 
@@ -116,15 +153,15 @@ def signed_in(handler: Handler) -> Handler:
         token, from_cookie = _token(request)
         services = of_app(request.app)
         try:
-            agent = services.sessions.agent(token, services.agents())
+            agent = await asyncio.to_thread(_session_agent, services, token)
             if agent is None:
                 return error(401, SIGN_IN_FIRST)
             if request.method != "GET" and from_cookie and not request.headers.get(CSRF_HEADER):
                 return error(403, f"Missing {CSRF_HEADER} header")
-            services.tickets.touch_agent(agent.username)
+            await asyncio.to_thread(services.tickets.touch_agent, agent.username)
             return await handler(request, agent, *args, **kwargs)
-        except TicketError as failure:
-            return error(failure.status, failure.message)
+        except (TicketError, NotDelivered) as failure:
+            return refusal(failure)
         except (SQLAlchemyError, ConversationStoreDown):
             logger.exception("console: a database failed on %s", request.path)
             return error(503, UNAVAILABLE)
@@ -144,7 +181,7 @@ def admin_only(handler: Handler) -> Handler:
     return wrapped
 
 
-def may_open(store: TicketStore, ticket: dict[str, Any], agent: Agent) -> bool:
+def may_open(store: TicketStore, ticket: TicketDetail, agent: Agent) -> bool:
     """Admins open any ticket; agents all but a colleague's case in progress (unless it
     was theirs before: a transfer doesn't lock the previous owner out of its history)."""
     if agent.is_admin or ticket["status"] != "assigned":
@@ -153,7 +190,7 @@ def may_open(store: TicketStore, ticket: dict[str, Any], agent: Agent) -> bool:
 
 
 def present(
-    services: Services, ticket: dict[str, Any], agents: dict[str, Agent] | None = None
+    services: Services, ticket: Mapping[str, Any], agents: dict[str, Agent] | None = None
 ) -> dict[str, Any]:
     """A ticket as the API shows it: agents with their names, reasons with their labels."""
     agents = services.agents() if agents is None else agents
@@ -184,23 +221,33 @@ def present(
     return shown
 
 
+async def shown(services: Services, ticket: Mapping[str, Any]) -> dict[str, Any]:
+    """`present`, with the agents file read in a thread."""
+    return present(services, ticket, await asyncio.to_thread(services.agents))
+
+
 def _text(request: Request, key: str = "text") -> str:
     """Free text from the body, cleaned like a customer's (no surrogates or control
-    characters: bot/channels/inbound.py); 400 when none is left, 413 when too long."""
+    characters: bot/channels/inbound.py); InvalidRequest when none is left, TextTooLong
+    when too long."""
     body = request.json if isinstance(request.json, dict) else {}
     value = body.get(key)
     if isinstance(value, str) and len(value) > MAX_TEXT * 2:  # before cleaning a huge one
-        raise TicketError(413, f"`{key}` is longer than {MAX_TEXT} characters")
+        raise TextTooLong(f"`{key}` is longer than {MAX_TEXT} characters")
     text = clean_text(value) if isinstance(value, str) else ""
     if not text:
-        raise TicketError(400, f"`{key}` must be a non-empty string")
+        raise InvalidRequest(f"`{key}` must be a non-empty string")
     if len(text) > MAX_TEXT:
-        raise TicketError(413, f"`{key}` is longer than {MAX_TEXT} characters")
+        raise TextTooLong(f"`{key}` is longer than {MAX_TEXT} characters")
     return text
 
 
 class Console:
-    """The operations behind the routes, on tickets and their conversations."""
+    """The operations behind the routes, on tickets and their conversations.
+
+    The ticket store and the webhook are called in worker threads, Rasa's
+    conversations on the loop.
+    """
 
     def __init__(self, request: Request) -> None:
         self.conversations = Conversations(request.app)
@@ -208,51 +255,62 @@ class Console:
         self.services = of_app(request.app)
         self.store = self.services.tickets
 
-    async def refreshed(self, ticket_id: int) -> dict[str, Any]:
+    async def send(self, event: str, ticket: Mapping[str, Any]) -> None:
+        """Stores a webhook event for delivery (an INSERT, so in a thread)."""
+        await asyncio.to_thread(self.services.webhook.send, event, ticket)
+
+    async def refreshed(self, ticket_id: int) -> TicketDetail:
         """The ticket, its transcript and context brought up to date while it is open."""
-        ticket = self.store.get(ticket_id)
+        ticket = await asyncio.to_thread(self.store.get, ticket_id)
         if ticket["status"] in ("waiting", "assigned"):
             await self.snapshot(ticket)
-            ticket = self.store.get(ticket_id)
+            ticket = await asyncio.to_thread(self.store.get, ticket_id)
         return ticket
 
-    async def snapshot(self, ticket: dict[str, Any]) -> None:
+    async def snapshot(self, ticket: TicketSummary) -> None:
         events = await self.conversations.events(ticket["conversation_id"])
         if events:
             topics = topic_names(self.domain.responses)
             redaction = self.services.settings.redact
-            self.store.update_transcript(
-                ticket["id"], transcript(events, redaction), context(events, topics, redaction)
+            await asyncio.to_thread(
+                self.store.update_transcript,
+                ticket["id"],
+                transcript(events, redaction),
+                context(events, topics, redaction),
             )
 
-    async def claim(self, ticket_id: int, agent: Agent) -> dict[str, Any]:
-        before = self.store.get(ticket_id)
-        ticket = self.store.claim(ticket_id, agent.username, take_over=agent.is_admin)
+    async def claim(self, ticket_id: int, agent: Agent) -> TicketDetail:
+        before = await asyncio.to_thread(self.store.get, ticket_id)
+        ticket = await asyncio.to_thread(
+            self.store.claim, ticket_id, agent.username, take_over=agent.is_admin
+        )
         conversation = ticket["conversation_id"]
         await self.conversations.set_paused(conversation, True)
         if before["assignee"] != agent.username:
             await self.conversations.utter(conversation, "utter_agent_joined", agent=agent.name)
-        self.services.webhook.send("ticket.claimed", ticket)
+        await self.send("ticket.claimed", ticket)
         return await self.refreshed(ticket_id)
 
-    async def reply(self, ticket_id: int, agent: Agent, text: str) -> dict[str, Any]:
-        ticket = self.store.check_owner(ticket_id, agent.username)
+    async def reply(self, ticket_id: int, agent: Agent, text: str) -> TicketDetail:
+        ticket = await asyncio.to_thread(self.store.check_owner, ticket_id, agent.username)
         try:
             await self.conversations.say_as_agent(ticket["conversation_id"], text, agent.public())
         except NotDelivered as failure:
-            self.store.undelivered(ticket_id, agent.username, str(failure))
-            raise TicketError(502, f"{NOT_DELIVERED}: {failure}") from failure
-        self.store.replied(ticket_id, agent.username, text)
+            await asyncio.to_thread(self.store.undelivered, ticket_id, agent.username, str(failure))
+            raise
+        await asyncio.to_thread(self.store.replied, ticket_id, agent.username, text)
         return await self.refreshed(ticket_id)
 
-    async def close(self, ticket_id: int, agent: Agent, status: str) -> dict[str, Any]:
-        ticket = (
-            self.store.get(ticket_id)
-            if agent.is_admin
-            else self.store.check_owner(ticket_id, agent.username)
-        )
+    async def close(self, ticket_id: int, agent: Agent, status: str) -> TicketDetail:
+        ticket: TicketSummary
+        if agent.is_admin:
+            ticket = await asyncio.to_thread(self.store.get, ticket_id)
+        else:
+            ticket = await asyncio.to_thread(self.store.check_owner, ticket_id, agent.username)
         await self.snapshot(ticket)
-        closed = self.store.close(ticket_id, agent.username, status, any_owner=agent.is_admin)
+        closed = await asyncio.to_thread(
+            self.store.close, ticket_id, agent.username, status, any_owner=agent.is_admin
+        )
         conversation = ticket["conversation_id"]
         await self.conversations.set_paused(conversation, False)
         if status == "resolved":
@@ -261,8 +319,8 @@ class Console:
             )
         else:
             await self.conversations.utter(conversation, "utter_handoff_returned")
-        self.services.webhook.send(f"ticket.{status}", closed)
-        return self.store.get(ticket_id)
+        await self.send(f"ticket.{status}", closed)
+        return await asyncio.to_thread(self.store.get, ticket_id)
 
 
 class ConsoleChannel(InputChannel):
@@ -322,14 +380,14 @@ class ConsoleChannel(InputChannel):
             guard = services.guard
             if await guard.blocked(username, client, known_device):
                 return error(429, TOO_MANY)
-            agent = services.agents().get(username)
-            if not await services.hasher.check(password, agent):
+            agent = (await asyncio.to_thread(services.agents)).get(username)
+            if not await services.hasher.check(password, agent):  # in a thread
                 await guard.failed(username, client)
                 return error(401, WRONG_PASSWORD)
             assert agent is not None
             await guard.succeeded(username, client)
-            token = services.sessions.issue(agent)
-            services.tickets.touch_agent(agent.username)
+            token = await asyncio.to_thread(services.sessions.issue, agent)
+            await asyncio.to_thread(services.tickets.touch_agent, agent.username)
             reply = ok({"agent": agent.profile(), "token": token})
             _set_cookie(reply, request, COOKIE, token)
             device = services.devices.issue(agent.username)
@@ -342,8 +400,8 @@ class ConsoleChannel(InputChannel):
         @signed_in
         async def logout(request: Request, agent: Agent) -> HTTPResponse:
             services = of_app(request.app)
-            services.sessions.revoke(_token(request)[0])
-            services.tickets.sign_out(agent.username)
+            await asyncio.to_thread(services.sessions.revoke, _token(request)[0])
+            await asyncio.to_thread(services.tickets.sign_out, agent.username)
             reply = ok({"signed_out": True})
             _set_cookie(reply, request, COOKIE, "", max_age=0)
             return reply
@@ -357,13 +415,14 @@ class ConsoleChannel(InputChannel):
         @signed_in
         async def agents(request: Request, agent: Agent) -> HTTPResponse:
             services = of_app(request.app)
-            rules = services.rules
-            online = set(services.tickets.online_agents(rules.agent_online_seconds))
+            within = services.rules.agent_online_seconds
+            online = set(await asyncio.to_thread(services.tickets.online_agents, within))
+            known = await asyncio.to_thread(services.agents)
             return ok(
                 {
                     "agents": [
                         {**other.profile(), "online": other.username in online}
-                        for other in services.agents().values()
+                        for other in known.values()
                     ]
                 }
             )
@@ -386,7 +445,7 @@ class ConsoleChannel(InputChannel):
                 saved = await asyncio.to_thread(add_agent, path, username, name, password, role)
             except AgentsError as refused:
                 return error(400, str(refused))
-            ended = services.sessions.revoke_all(saved.username)
+            ended = await asyncio.to_thread(services.sessions.revoke_all, saved.username)
             return ok({"agent": saved.profile(), "sessions_ended": ended})
 
         @console.route(f"{api}/agents/<username>", methods=["DELETE"])
@@ -402,7 +461,7 @@ class ConsoleChannel(InputChannel):
                 removed = await asyncio.to_thread(remove_agent, path, username)
             except AgentsError as refused:
                 return error(404 if "no agent" in str(refused) else 400, str(refused))
-            services.sessions.revoke_all(removed.username)
+            await asyncio.to_thread(services.sessions.revoke_all, removed.username)
             return ok({"removed": removed.username})
 
         @console.route(f"{api}/tickets", methods=["GET"])
@@ -412,24 +471,26 @@ class ConsoleChannel(InputChannel):
             status = request.args.get("status", "open")
             if status not in ("open", "all"):
                 return error(400, "status is open or all")
-            known = services.agents()
-            found = services.tickets.queue(status)
+            known = await asyncio.to_thread(services.agents)
+            found = await asyncio.to_thread(services.tickets.queue, status)
             return ok({"tickets": [present(services, t, known) for t in found]})
 
         @console.route(f"{api}/tickets/<ticket_id:int>", methods=["GET"])
         @signed_in
         async def ticket(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             services = of_app(request.app)
-            if not may_open(services.tickets, services.tickets.get(ticket_id), agent):
+            found = await asyncio.to_thread(services.tickets.get, ticket_id)
+            if not may_open(services.tickets, found, agent):
                 return error(403, NOT_YOURS)
             console = Console(request)
-            return ok({"ticket": present(services, await console.refreshed(ticket_id))})
+            return ok({"ticket": await shown(services, await console.refreshed(ticket_id))})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/claim", methods=["POST"])
         @signed_in
         async def claim(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             console = Console(request)
-            return ok({"ticket": present(console.services, await console.claim(ticket_id, agent))})
+            ticket = await console.claim(ticket_id, agent)
+            return ok({"ticket": await shown(console.services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/reply", methods=["POST"])
         @signed_in
@@ -437,46 +498,44 @@ class ConsoleChannel(InputChannel):
             text = _text(request)
             console = Console(request)
             ticket = await console.reply(ticket_id, agent, text)
-            return ok({"ticket": present(console.services, ticket)})
+            return ok({"ticket": await shown(console.services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/note", methods=["POST"])
         @signed_in
         async def note(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             services = of_app(request.app)
             text = _text(request)
-            if not may_open(services.tickets, services.tickets.get(ticket_id), agent):
+            found = await asyncio.to_thread(services.tickets.get, ticket_id)
+            if not may_open(services.tickets, found, agent):
                 return error(403, NOT_YOURS)
-            return ok(
-                {
-                    "ticket": present(
-                        services, services.tickets.note(ticket_id, agent.username, text)
-                    )
-                }
-            )
+            noted = await asyncio.to_thread(services.tickets.note, ticket_id, agent.username, text)
+            return ok({"ticket": await shown(services, noted)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/transfer", methods=["POST"])
         @signed_in
         async def transfer(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             services = of_app(request.app)
             to = _text(request, "to")
-            if to not in services.agents():
+            if to not in await asyncio.to_thread(services.agents):
                 return error(400, f"No agent called {to!r}")
-            ticket = services.tickets.transfer(ticket_id, agent.username, to, agent.is_admin)
-            services.webhook.send("ticket.transferred", ticket)
-            return ok({"ticket": present(services, ticket)})
+            ticket = await asyncio.to_thread(
+                services.tickets.transfer, ticket_id, agent.username, to, agent.is_admin
+            )
+            await asyncio.to_thread(services.webhook.send, "ticket.transferred", ticket)
+            return ok({"ticket": await shown(services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/resolve", methods=["POST"])
         @signed_in
         async def resolve(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             console = Console(request)
             ticket = await console.close(ticket_id, agent, "resolved")
-            return ok({"ticket": present(console.services, ticket)})
+            return ok({"ticket": await shown(console.services, ticket)})
 
         @console.route(f"{api}/tickets/<ticket_id:int>/return", methods=["POST"])
         @signed_in
         async def hand_back(request: Request, agent: Agent, ticket_id: int) -> HTTPResponse:
             console = Console(request)
             ticket = await console.close(ticket_id, agent, "returned_to_bot")
-            return ok({"ticket": present(console.services, ticket)})
+            return ok({"ticket": await shown(console.services, ticket)})
 
         return console

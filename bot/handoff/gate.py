@@ -9,10 +9,14 @@
   and resumes the bot, so the message is answered by the bot's `nevermind` rule.
 - A conversation that can't be read raises `ConversationUnavailable`, never an
   answer as if the customer were new.
+
+The ticket store and the webhook block (SQLAlchemy): the gate calls them in a worker
+thread, so a customer's message never holds up the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,7 +27,7 @@ from sanic import Sanic
 
 from bot.channels.payloads import customer_text, offered
 from bot.handoff.conversations import Conversations
-from bot.handoff.tickets import TicketError
+from bot.handoff.tickets import TicketConflict
 from bot.ops import logs
 from bot.ops.conversation_store import ConversationStoreDown
 from bot.ops.hardening import harden
@@ -93,7 +97,7 @@ class Gate:
         assert self.app is not None
         conversations = Conversations(self.app)
         services = of_app(self.app)
-        ticket = services.tickets.open_for(message.sender_id)
+        ticket = await asyncio.to_thread(services.tickets.open_for, message.sender_id)
         if ticket is None:
             # Paused with no open ticket (closed while the server was down): never stay mute.
             await conversations.set_paused(message.sender_id, False)
@@ -102,10 +106,10 @@ class Gate:
             return
         if await self._withdraws(message):
             try:
-                closed = services.tickets.close(
-                    ticket["id"], None, "returned_to_bot", only_if="waiting"
+                closed = await asyncio.to_thread(
+                    services.tickets.close, ticket["id"], None, "returned_to_bot", only_if="waiting"
                 )
-            except TicketError:  # an agent claimed it a moment ago: the person stays
+            except TicketConflict:  # an agent claimed it a moment ago: the person stays
                 return
             await conversations.set_paused(message.sender_id, False)
-            services.webhook.send("ticket.returned_to_bot", closed)
+            await asyncio.to_thread(services.webhook.send, "ticket.returned_to_bot", closed)

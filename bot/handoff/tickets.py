@@ -1,9 +1,11 @@
 """The ticket store: creates handoff tickets and moves them through their life.
 
 waiting -> assigned (claimed) -> resolved, or -> returned_to_bot at any point.
-Methods return plain JSON-ready dicts, so the action server, the console API and
-tests share them without SQLAlchemy leaking out. Rule violations raise
-`TicketError` with the HTTP status the API answers with.
+Methods return typed, JSON-ready records (bot/handoff/views.py), so the action server,
+the console API and tests share them without SQLAlchemy leaking out. Rule violations raise a
+`TicketError` whose subclass says what went wrong (no such ticket, a conflicting
+state, an agent who may not, an invalid request); the web layer decides what that
+means in HTTP (bot/handoff/api.py).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from bot.handoff.models import (
     Base,
     HistoryEntry,
     Note,
-    OutboxMessage,
     Ticket,
 )
+from bot.handoff.views import TicketDetail, TicketSummary
 from bot.privacy.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -45,21 +47,40 @@ OWNERSHIP_EVENTS = ("claimed", "transferred")
 
 
 class TicketError(Exception):
-    """A ticket operation that is not allowed; `status` is the HTTP status to answer."""
+    """A ticket operation that is not allowed; the subclass says why, `message` explains it."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.message = message
+
+
+class TicketNotFound(TicketError):
+    """No ticket has that id."""
+
+
+class TicketConflict(TicketError):
+    """The ticket's state does not allow it (closed, someone else's, changed a moment ago)."""
+
+
+class NotAllowed(TicketError):
+    """The agent may not do that to the ticket (they have not claimed it)."""
+
+
+class InvalidRequest(TicketError):
+    """What was asked makes no sense (an empty note, a rating out of range)."""
+
+
+class TextTooLong(InvalidRequest):
+    """A text longer than `MAX_TEXT` characters."""
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime) -> str:
     """A stored (naive UTC) time as ISO 8601 with its offset."""
-    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat()
+    return moment.replace(tzinfo=timezone.utc).isoformat()
 
 
 def create_schema(engine: Engine) -> None:
@@ -113,10 +134,10 @@ class TicketStore:
 
     def _ticket(self, session: Session, ticket_id: int) -> Ticket:
         if not 0 < ticket_id <= MAX_ID:  # not echoed: it may have thousands of digits
-            raise TicketError(404, "No such ticket")
+            raise TicketNotFound("No such ticket")
         row: Ticket | None = session.get(Ticket, ticket_id)
         if row is None:
-            raise TicketError(404, f"No ticket {ticket_id}")
+            raise TicketNotFound(f"No ticket {ticket_id}")
         return row
 
     def _log(
@@ -130,7 +151,7 @@ class TicketStore:
 
     # Views
 
-    def _summary(self, row: Ticket) -> dict[str, Any]:
+    def _summary(self, row: Ticket) -> TicketSummary:
         transcript = json.loads(row.transcript_json or "[]")
         end = row.closed_at or self._clock()
         return {
@@ -166,7 +187,7 @@ class TicketStore:
             else None,
         }
 
-    def _detail(self, session: Session, row: Ticket) -> dict[str, Any]:
+    def _detail(self, session: Session, row: Ticket) -> TicketDetail:
         earlier = (
             session.query(Ticket)
             .filter(Ticket.id != row.id, Ticket.created_at <= row.created_at)
@@ -224,7 +245,7 @@ class TicketStore:
         customer: dict[str, Any] | None = None,
         follow_up_email: str | None = None,
         follow_up_by: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """Opens a ticket, or returns the conversation's open one (one open ticket each)."""
         customer = customer or {}
         now = self._clock()
@@ -254,7 +275,7 @@ class TicketStore:
                 raise
             return self.get(existing["id"])
 
-    def _insert(self, row: Ticket) -> dict[str, Any]:
+    def _insert(self, row: Ticket) -> TicketDetail:
         with self._transaction() as session:
             existing = (
                 session.query(Ticket)
@@ -271,11 +292,11 @@ class TicketStore:
             self._log(session, row, "created", None, row.explanation)
             return self._detail(session, row)
 
-    def get(self, ticket_id: int) -> dict[str, Any]:
+    def get(self, ticket_id: int) -> TicketDetail:
         with self._transaction() as session:
             return self._detail(session, self._ticket(session, ticket_id))
 
-    def open_for(self, conversation_id: str) -> dict[str, Any] | None:
+    def open_for(self, conversation_id: str) -> TicketSummary | None:
         """The conversation's waiting or assigned ticket, if any."""
         with self._transaction() as session:
             row = (
@@ -285,7 +306,7 @@ class TicketStore:
             )
             return self._summary(row) if row else None
 
-    def latest_for(self, conversation_id: str) -> dict[str, Any] | None:
+    def latest_for(self, conversation_id: str) -> TicketSummary | None:
         with self._transaction() as session:
             row = (
                 session.query(Ticket)
@@ -295,7 +316,7 @@ class TicketStore:
             )
             return self._summary(row) if row else None
 
-    def queue(self, status: str = "open") -> list[dict[str, Any]]:
+    def queue(self, status: str = "open") -> list[TicketSummary]:
         """Open tickets by priority then waiting time; `status="all"` adds the closed ones."""
         with self._transaction() as session:
             query = session.query(Ticket)
@@ -344,18 +365,19 @@ class TicketStore:
 
     # Agents' operations
 
-    def claim(self, ticket_id: int, agent: str, take_over: bool = False) -> dict[str, Any]:
+    def claim(self, ticket_id: int, agent: str, take_over: bool = False) -> TicketDetail:
         """Assigns the ticket to `agent`, if nobody else has it (or `take_over`, for admins).
 
-        Compare-and-set: of two agents claiming at once, one wins and the other gets 409.
+        Compare-and-set: of two agents claiming at once, one wins and the other gets
+        TicketConflict.
         """
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             if row.status not in OPEN_STATUSES:
-                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+                raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
             previous = row.assignee
             if row.status == "assigned" and previous not in (None, agent) and not take_over:
-                raise TicketError(409, f"{previous} has this ticket; ask them to transfer it")
+                raise TicketConflict(f"{previous} has this ticket; ask them to transfer it")
             now = self._clock()
             changed = session.execute(
                 update(Ticket)
@@ -368,13 +390,13 @@ class TicketStore:
                 .execution_options(synchronize_session=False)
             )
             if changed.rowcount != 1:
-                raise TicketError(409, "Someone else claimed this ticket a moment ago")
+                raise TicketConflict("Someone else claimed this ticket a moment ago")
             session.refresh(row)
             detail = f"from {previous}" if previous and previous != agent else ""
             self._log(session, row, "claimed", agent, detail)
             return self._detail(session, row)
 
-    def held_by(self, ticket: dict[str, Any], agent: str) -> bool:
+    def held_by(self, ticket: TicketDetail, agent: str) -> bool:
         """Whether `agent` has, or ever had, the ticket (what an agent may open): they are its
         assignee, claimed it, or transferred it or had it transferred to them. Other history
         (a note, say) is no ownership, or a note would open a colleague's case."""
@@ -389,12 +411,12 @@ class TicketStore:
     def _own(self, session: Session, ticket_id: int, agent: str) -> Ticket:
         row = self._ticket(session, ticket_id)
         if row.status not in OPEN_STATUSES:
-            raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+            raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
         if row.assignee != agent:
-            raise TicketError(403, "Claim the ticket first")
+            raise NotAllowed("Claim the ticket first")
         return row
 
-    def check_owner(self, ticket_id: int, agent: str) -> dict[str, Any]:
+    def check_owner(self, ticket_id: int, agent: str) -> TicketSummary:
         """The ticket, if `agent` may act on it (it is open and assigned to them)."""
         with self._transaction() as session:
             return self._summary(self._own(session, ticket_id, agent))
@@ -405,16 +427,16 @@ class TicketStore:
             row = self._ticket(session, ticket_id)
             self._log(session, row, "not_delivered", agent, reason[:300])
 
-    def replied(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
+    def replied(self, ticket_id: int, agent: str, text: str) -> TicketDetail:
         with self._transaction() as session:
             row = self._own(session, ticket_id, agent)
             self._log(session, row, "replied", agent, self._kept(text[:200]))
             return self._detail(session, row)
 
-    def note(self, ticket_id: int, agent: str, text: str) -> dict[str, Any]:
+    def note(self, ticket_id: int, agent: str, text: str) -> TicketDetail:
         text = self._kept(text.strip()[:MAX_TEXT])
         if not text:
-            raise TicketError(400, "The note is empty")
+            raise InvalidRequest("The note is empty")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             session.add(Note(ticket_id=row.id, agent=agent, text=text, created_at=self._clock()))
@@ -425,7 +447,7 @@ class TicketStore:
 
     def transfer(
         self, ticket_id: int, agent: str, to: str, any_owner: bool = False
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """Gives the ticket to `to`: by its owner, or by an admin (`any_owner`)."""
         with self._transaction() as session:
             row = (
@@ -434,9 +456,9 @@ class TicketStore:
                 else self._own(session, ticket_id, agent)
             )
             if row.status not in OPEN_STATUSES:
-                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+                raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
             if to == row.assignee:
-                raise TicketError(400, f"The ticket is already {to}'s")
+                raise InvalidRequest(f"The ticket is already {to}'s")
             self._swap(session, row, status="assigned", assignee=to)
             self._log(session, row, "transferred", agent, f"to {to}")
             return self._detail(session, row)
@@ -455,7 +477,7 @@ class TicketStore:
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:
-            raise TicketError(409, "The ticket changed a moment ago; have another look")
+            raise TicketConflict("The ticket changed a moment ago; have another look")
         session.refresh(row)
 
     def close(
@@ -465,7 +487,7 @@ class TicketStore:
         status: str,
         only_if: str | None = None,
         any_owner: bool = False,
-    ) -> dict[str, Any]:
+    ) -> TicketDetail:
         """Resolves the ticket or returns it to the bot (`status`).
 
         Args:
@@ -479,9 +501,9 @@ class TicketStore:
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             if row.status not in OPEN_STATUSES or (only_if and row.status != only_if):
-                raise TicketError(409, f"Ticket is already {row.status.replace('_', ' ')}")
+                raise TicketConflict(f"Ticket is already {row.status.replace('_', ' ')}")
             if agent is not None and row.assignee not in (None, agent) and not any_owner:
-                raise TicketError(403, "The ticket is assigned to someone else")
+                raise NotAllowed("The ticket is assigned to someone else")
             self._swap(session, row, status=status, closed_at=self._clock())
             self._log(session, row, status, agent)
             return self._detail(session, row)
@@ -501,9 +523,9 @@ class TicketStore:
                 if context is not None:
                     row.context_json = json.dumps(context)
 
-    def record_csat(self, ticket_id: int, score: int, comment: str | None) -> dict[str, Any]:
+    def record_csat(self, ticket_id: int, score: int, comment: str | None) -> TicketDetail:
         if not 1 <= score <= 5:
-            raise TicketError(400, "A rating is 1 to 5")
+            raise InvalidRequest("A rating is 1 to 5")
         with self._transaction() as session:
             row = self._ticket(session, ticket_id)
             row.csat_score, row.csat_comment = score, (self._kept(comment) if comment else None)
@@ -531,27 +553,3 @@ class TicketStore:
             row = session.get(AgentPresence, username)
             if row is not None:
                 session.delete(row)
-
-    # Outbox for channels that are polled
-
-    def push(self, conversation_id: str, payload: dict[str, Any]) -> int:
-        with self._transaction() as session:
-            row = OutboxMessage(
-                conversation_id=conversation_id,
-                payload_json=json.dumps(payload),
-                created_at=self._clock(),
-            )
-            session.add(row)
-            session.flush()
-            return int(row.id)
-
-    def pull(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
-        with self._transaction() as session:
-            rows = (
-                session.query(OutboxMessage)
-                .filter(OutboxMessage.conversation_id == conversation_id, OutboxMessage.id > after)
-                .order_by(OutboxMessage.id)
-                .limit(100)
-                .all()
-            )
-            return [{"id": row.id, **json.loads(row.payload_json)} for row in rows]

@@ -36,7 +36,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -137,7 +137,7 @@ class Webhook:
             if self._deliveries.pending():  # left by a process that stopped, or the other one
                 self._start()
 
-    def send(self, event: str, ticket: dict[str, Any]) -> int | None:
+    def send(self, event: str, ticket: Mapping[str, Any]) -> int | None:
         """Stores the event for delivery and wakes the worker; returns the delivery's row id.
 
         Runs in the caller's thread, also from async handlers: it is one short INSERT

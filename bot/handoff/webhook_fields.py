@@ -11,6 +11,7 @@ always sent, so a receiver can fetch the whole ticket from the console API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 ALL = "all"
@@ -91,7 +92,7 @@ def parse_fields(setting: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(["id", *names]))
 
 
-def pick(ticket: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def pick(ticket: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """The part of `ticket` that `fields` allows, in the ticket's own shape.
 
     A nested object keeps only its allowed keys (`{"csat": {"score": 4}}`); one that is

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handoff.context import context, one_line, topic_names, transcript
+from bot.handoff.views import TicketDetail
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _reason(services: Services, call: dict[str, Any]) -> str:
     return code
 
 
-def _open_ticket(services: Services, call: dict[str, Any]) -> dict[str, Any]:
+def _open_ticket(services: Services, call: dict[str, Any]) -> TicketDetail:
     """Opens the handoff ticket from what the call carries (the whole tracker)."""
     tracker = call.get("tracker") or {}
     events = list(tracker.get("events") or [])

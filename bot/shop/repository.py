@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import Engine
@@ -41,11 +42,21 @@ logger = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
-    """Creates an engine for `url`, making the SQLite file's folder if needed."""
+    """Creates an engine for `url`, making the SQLite file's folder if needed.
+
+    One engine serves every thread: async handlers run the stores in worker threads, and
+    each store call opens its own session, so no session or connection is used by two
+    threads at once. SQLite's driver would still refuse a connection made in another
+    thread, so that check is off (SQLAlchemy 1.4 gives a file database a NullPool: each
+    checkout is a fresh connection, in the thread that uses it).
+    """
+    options: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"check_same_thread": False}
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, **options)
 
 
 def init_db(engine: Engine, today: date, demo: bool = True) -> bool:

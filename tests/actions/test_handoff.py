@@ -229,6 +229,26 @@ def test_after_hours_with_an_email_promises_a_follow_up_and_does_not_pause(
     assert (promise["email"], promise["when"]) == ("visitor@example.com", "tomorrow at 10am")
 
 
+def test_an_email_promise_without_a_date_is_the_queue_again_not_a_crash(
+    shop_db, tracker, dispatcher, domain, chosen
+):
+    store = shop.services().tickets
+    store.create(
+        conversation_id="test-user",
+        channel="rest",
+        reason_code="request_human",
+        explanation="Asked for a person",
+        priority=3,
+        summary="Asked for a person",
+        context={},
+        transcript=[],
+        follow_up_email="visitor@example.com",
+    )
+    events = run(ActionHandoff(), dispatcher, tracker(intent="request_human"), domain)
+    assert events == [*CLEARED, ConversationPaused()]
+    assert chosen(dispatcher)[0].startswith("utter_handoff_queued")
+
+
 def test_the_contact_form_comes_back_with_the_original_reason(
     shop_db, at_time, tracker, dispatcher, domain
 ):

@@ -14,9 +14,11 @@ import pytest
 
 from bot.channels.callback_data import LocalPayloads, callback_data, pressed_payload
 from bot.channels.flood import PER_CONVERSATION
+from bot.channels.outbox import Outbox
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.redis_callback_data import RedisPayloads
 from bot.channels.redis_rate_limit import RedisRateLimiter
+from bot.channels.replies import Replies
 from bot.handoff.agents import add_agent
 from bot.handoff.auth import SECRET_FILE, Devices, Hasher, Sessions, SignInGuard
 from bot.handoff.deliveries import Deliveries
@@ -35,6 +37,8 @@ from tests.support.helpdesk import free_port
 
 KINDS = {
     "tickets": TicketStore,
+    "outbox": Outbox,
+    "replies": Replies,
     "rules": HandoffRules,
     "webhook": Webhook,
     "sessions": Sessions,
@@ -118,11 +122,11 @@ def test_the_settings_are_read_when_the_services_are_built(
     assert Services.from_settings().settings.data_dir == elsewhere
 
 
-def test_the_ticket_store_uses_the_shop_database_url(data_dir: Path) -> None:
-    message_id = Services.from_settings().tickets.push("web-1", {"text": "Hello"})
+def test_the_outbox_uses_the_shop_database_url(data_dir: Path) -> None:
+    message_id = Services.from_settings().outbox.push("web-1", {"text": "Hello"})
     engine = make_engine(f"sqlite:///{data_dir / 'tickets.db'}")
     try:
-        assert TicketStore(engine).pull("web-1") == [{"id": message_id, "text": "Hello"}]
+        assert Outbox(engine).pull("web-1") == [{"id": message_id, "text": "Hello"}]
     finally:
         engine.dispose()
 

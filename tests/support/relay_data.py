@@ -28,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from bot.channels.outbox import Outbox
 from bot.channels.telegram_inbox import Inbox
 from bot.handoff.models import WebhookDelivery
 from bot.handoff.tickets import TicketStore
@@ -152,7 +153,7 @@ class Relay:
 
     def push(self, conversation: str, text: str, at: datetime = NOW) -> None:
         self.clock.now = at
-        self.tickets.push(conversation, {"text": text})
+        Outbox(self.shop, clock=self.clock).push(conversation, {"text": text})
         self.clock.now = NOW
 
     def telegram_update(self, update_id: int, chat: str, text: str, at: datetime = NOW) -> None:

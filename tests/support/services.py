@@ -1,6 +1,7 @@
 """Services (bot/services.py) for a test: on a fresh SQLite file in a temporary directory.
 
-The `services` and `store` fixtures are every test's (tests/conftest.py loads this module).
+The `services`, `store` and `outbox` fixtures are every test's (tests/conftest.py loads
+this module).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.outbox import Outbox
 from bot.handoff.tickets import TicketStore
 from bot.services import Services
 
@@ -32,5 +34,11 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
 
 @pytest.fixture
 def store(services: Services) -> TicketStore:
-    """Their ticket store (which also holds the outbox)."""
+    """Their ticket store."""
     return services.tickets
+
+
+@pytest.fixture
+def outbox(services: Services) -> Outbox:
+    """Their outbox, in the same database."""
+    return services.outbox

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,11 +17,13 @@ from sanic import Sanic
 
 from bot.channels.flood import PER_CONVERSATION, Floodgate, Limit
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, MAX_TEXT
-from bot.channels.replies import domain_text
+from bot.channels.outbox import Outbox
+from bot.channels.replies import MissingResponse, Replies
 from bot.channels.rest import (
     BAD_SENDER,
     MAX_SENDER,
     MIN_ANONYMOUS_SENDER,
+    RESPONSES,
     SHORT_SENDER,
     UNAUTHORIZED,
     OutboxOutput,
@@ -33,6 +36,7 @@ from bot.tools.soak.stack import free_port
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import Recorder, StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 from tests.support.tickets import open_ticket
 
 BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -82,27 +86,27 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
 # OutboxOutput
 
 
-def test_outbox_output_keeps_messages_for_their_recipient(store: TicketStore) -> None:
-    output = OutboxOutput(store)
+def test_outbox_output_keeps_messages_for_their_recipient(outbox: Outbox) -> None:
+    output = OutboxOutput(outbox)
     run(output.send_text_message("rest-1", "Your order shipped."))
     run(output.send_text_message("rest-2", "Hello"))
-    assert store.pull("rest-1") == [{"id": 1, "text": "Your order shipped."}]
-    assert store.pull("rest-2") == [{"id": 2, "text": "Hello"}]
+    assert outbox.pull("rest-1") == [{"id": 1, "text": "Your order shipped."}]
+    assert outbox.pull("rest-2") == [{"id": 2, "text": "Hello"}]
 
 
-def test_outbox_output_keeps_buttons_and_still_collects(store: TicketStore) -> None:
-    output = OutboxOutput(store)
+def test_outbox_output_keeps_buttons_and_still_collects(outbox: Outbox) -> None:
+    output = OutboxOutput(outbox)
     run(output.send_response("rest-1", {"text": "Did that help?", "buttons": BUTTONS}))
-    assert store.pull("rest-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
+    assert outbox.pull("rest-1") == [{"id": 1, "text": "Did that help?", "buttons": BUTTONS}]
     assert output.messages == [
         {"recipient_id": "rest-1", "text": "Did that help?", "buttons": BUTTONS}
     ]
     assert isinstance(output, CollectingOutputChannel)
 
 
-def test_outbox_output_keeps_each_paragraph_as_a_message(store: TicketStore) -> None:
-    run(OutboxOutput(store).send_text_message("rest-1", "First.\n\nSecond."))
-    assert [message["text"] for message in store.pull("rest-1")] == ["First.", "Second."]
+def test_outbox_output_keeps_each_paragraph_as_a_message(outbox: Outbox) -> None:
+    run(OutboxOutput(outbox).send_text_message("rest-1", "First.\n\nSecond."))
+    assert [message["text"] for message in outbox.pull("rest-1")] == ["First.", "Second."]
 
 
 def test_the_channel_is_named_rest_and_sends_out_of_turn_through_the_outbox(
@@ -142,7 +146,7 @@ def test_credentials_refuse_unknown_keys_and_unclear_flags() -> None:
 
 
 def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(
-    services: Services, store: TicketStore
+    services: Services, outbox: Outbox
 ) -> None:
     handler = Recorder()
     body = {"sender": SENDER, "message": "hi", "input_channel": "relay_telegram"}
@@ -155,7 +159,7 @@ def test_an_anonymous_caller_has_a_rest_conversation_of_its_own(
         "hi",
         "rest",
     )
-    assert store.pull(f"rest-{SENDER}") == []  # replies in turn go back in the response
+    assert outbox.pull(f"rest-{SENDER}") == []  # replies in turn go back in the response
 
 
 def test_a_telegram_id_on_rest_names_a_rest_conversation_not_the_telegram_one(
@@ -244,12 +248,12 @@ def test_a_malformed_sender_is_refused(services: Services, sender: Any) -> None:
 
 
 def test_the_outbox_holds_only_the_callers_own_conversation(
-    services: Services, store: TicketStore
+    services: Services, outbox: Outbox
 ) -> None:
-    first = store.push(f"rest-{SENDER}", {"text": "First."})
-    store.push("widget-" + SENDER, {"text": "A widget customer's."})
-    store.push("telegram-1001", {"text": "Maya's, on Telegram."})
-    third = store.push(f"rest-{SENDER}", {"text": "Did that help?", "buttons": BUTTONS})
+    first = outbox.push(f"rest-{SENDER}", {"text": "First."})
+    outbox.push("widget-" + SENDER, {"text": "A widget customer's."})
+    outbox.push("telegram-1001", {"text": "Maya's, on Telegram."})
+    third = outbox.push(f"rest-{SENDER}", {"text": "Did that help?", "buttons": BUTTONS})
     app = rest_app(services, Recorder())
 
     answer = call(app, "GET", "/messages", params={"sender": SENDER, "after": str(first)})
@@ -350,7 +354,7 @@ def test_a_flood_is_refused_politely(services: Services) -> None:
     answers = run(flood())
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
     assert answers[-1].json()["messages"] == [
-        {"recipient_id": SENDER, "text": domain_text("utter_slow_down")}
+        {"recipient_id": SENDER, "text": Replies().text("utter_slow_down")}
     ]
     assert len(handler.received) == 3
 
@@ -394,6 +398,44 @@ def test_with_redis_down_messages_are_still_answered(
         assert run(chat()) == [200, 200, 200]
     assert len(handler.received) == 3
     assert len(caplog.records) == 1  # one warning for the outage, not one per message
+
+
+def own_domain(folder: Path, *names: str) -> Replies:
+    """Replies from a domain of `names`, each saying its own name."""
+    path = folder / "domain.yml"
+    lines = [f"  {name}:\n    - text: {name} said here\n" for name in names]
+    path.write_text("responses:\n" + "".join(lines) if lines else "responses: {}\n", "utf-8")
+    return Replies(path)
+
+
+def test_apologies_are_the_sentences_of_the_servers_own_domain(
+    services: Services, tmp_path: Path
+) -> None:
+    replies = own_domain(tmp_path, *RESPONSES)
+    channel = RelayRestInput(floodgate=Floodgate(Limit(1, 60), Limit(100, 60)))
+    app = rest_app(services.replaced(replies=replies), Recorder(), channel)
+
+    async def flood() -> list[httpx.Response]:
+        async with serving(app) as client:
+            body = {"sender": SENDER, "message": "hi"}
+            return [await client.post("/webhooks/rest/webhook", json=body) for _ in range(2)]
+
+    answers = run(flood())
+    assert answers[-1].json()["messages"] == [
+        {"recipient_id": SENDER, "text": "utter_slow_down said here"}
+    ]
+
+
+def test_a_domain_without_an_apology_stops_the_start(services: Services, tmp_path: Path) -> None:
+    replies = own_domain(tmp_path, *RESPONSES[1:])
+    app = rest_app(services.replaced(replies=replies), Recorder())
+
+    async def start() -> None:
+        async with serving(app):
+            pass
+
+    with pytest.raises(MissingResponse, match=RESPONSES[0]):
+        run(start())
 
 
 # Through the gate
@@ -465,6 +507,29 @@ def test_an_unreadable_conversation_gets_an_apology_and_is_not_handled(services:
     answer = post(rest_app(services, handler, agent=agent), {"sender": SENDER, "message": "hi"})
     assert answer.status_code == 503
     assert answer.json()["messages"] == [
-        {"recipient_id": SENDER, "text": domain_text("utter_service_unavailable")}
+        {"recipient_id": SENDER, "text": Replies().text("utter_service_unavailable")}
     ]
     assert handler.received == []
+
+
+# Off the event loop
+
+
+def test_a_slow_database_never_holds_up_the_loop_for_the_outbox(
+    services: Services, outbox: Outbox
+) -> None:
+    """Keeping a message for a REST customer and fetching it wait for the database in
+    worker threads: the loop (every other request) goes on meanwhile."""
+    slow = Slow(outbox, "push", "pull")
+    app = rest_app(services.replaced(outbox=slow), Recorder())
+
+    async def send_then_fetch() -> httpx.Response:
+        await OutboxOutput(slow).send_text_message(f"rest-{SENDER}", "An agent will reply soon")
+        async with serving(app) as client:
+            return await client.get("/webhooks/rest/messages", params={"sender": SENDER})
+
+    answer, took, gap = run(alongside(send_then_fetch))
+    assert answer.json() == {"messages": [{"id": 1, "text": "An agent will reply soon"}]}
+    assert took >= 2 * BLOCK and gap < STALL
+    assert [name for name, _ in slow.calls] == ["push", "pull"]
+    assert all(thread != "MainThread" for _, thread in slow.calls)

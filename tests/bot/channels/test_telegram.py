@@ -32,8 +32,9 @@ from bot.channels import inbound
 from bot.channels import telegram as channel_module
 from bot.channels.callback_data import MAX_CALLBACK_DATA, LocalPayloads
 from bot.channels.rate_limit import RateLimiter
-from bot.channels.replies import MissingResponse
+from bot.channels.replies import MissingResponse, Replies
 from bot.channels.telegram import (
+    DISABLED,
     NOT_CONFIGURED,
     SECRET_HEADER,
     UNRECORDED,
@@ -194,18 +195,24 @@ def deliver(
 # Credentials
 
 
-def test_an_empty_token_disables_the_channel_with_one_warning(
+def test_an_empty_token_disables_the_channel_which_says_so_once_its_server_starts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    channel_module._warn_disabled.cache_clear()
     with caplog.at_level(logging.WARNING, logger="bot.channels.telegram"):
         first = TelegramInput.from_credentials({"token": "", "webhook_secret": ""})
         second = TelegramInput.from_credentials({"token": None})
-    assert not first.enabled and not second.enabled
-    assert first.get_output_channel() is None
-    assert [r.message for r in caplog.records].count(
-        "TELEGRAM_BOT_TOKEN is empty: the Telegram channel is disabled"
-    ) == 1
+        assert not first.enabled and not second.enabled
+        assert first.get_output_channel() is None
+        assert caplog.records == []
+
+        async def start() -> None:
+            app = Sanic("relay_telegram_disabled")
+            app.blueprint(first.blueprint(Recorder()), url_prefix="/webhooks/relay_telegram")
+            async with serving(app):
+                pass
+
+        run(start())
+    assert [r.message for r in caplog.records] == [DISABLED]
 
 
 def test_a_disabled_channel_answers_503_and_has_no_webhook() -> None:
@@ -743,10 +750,38 @@ def test_what_is_not_text_gets_the_domains_polite_answer(
     assert (sent.chat_id, sent.text) == ("1001", UNSUPPORTED)
 
 
-def test_the_polite_answer_is_the_domains_response() -> None:
-    assert channel_module.domain_text("utter_telegram_unsupported") == UNSUPPORTED
-    with pytest.raises(MissingResponse, match="no response utter_nothing"):
-        channel_module.domain_text("utter_nothing")
+def test_the_polite_answer_is_the_domain_of_the_servers_services(
+    api: TelegramApi, services: Services, tmp_path: Path
+) -> None:
+    domain = tmp_path / "domain.yml"
+    domain.write_text(
+        f"responses:\n  {channel_module.UNSUPPORTED}:\n    - text: Text only, please.\n",
+        encoding="utf-8",
+    )
+    own = services.replaced(replies=Replies(domain))
+    location = {"location": {"latitude": 55.95, "longitude": -3.19}}
+    telegram = channel(api)
+    answers = run(
+        post_all(app_for(telegram, Recorder(), agent(), own), telegram, message_update(**location))
+    )
+    assert [answer.status_code for answer in answers] == [200]
+    [sent] = api.requests("sendMessage")
+    assert sent.text == "Text only, please."
+
+
+def test_a_domain_without_the_polite_answer_stops_the_start(
+    api: TelegramApi, services: Services, tmp_path: Path
+) -> None:
+    domain = tmp_path / "domain.yml"
+    domain.write_text("responses: {}\n", encoding="utf-8")
+    app = app_for(channel(api), Recorder(), agent(), services.replaced(replies=Replies(domain)))
+
+    async def start() -> None:
+        async with serving(app):
+            pass
+
+    with pytest.raises(MissingResponse, match=channel_module.UNSUPPORTED):
+        run(start())
 
 
 def test_service_messages_are_ignored(api: TelegramApi) -> None:

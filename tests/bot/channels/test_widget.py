@@ -23,12 +23,14 @@ from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from sanic import Sanic
 
 from bot.channels.inbound import MAX_BODY, MAX_TEXT
-from bot.channels.replies import domain_text
+from bot.channels.outbox import Outbox
+from bot.channels.replies import Replies
 from bot.channels.widget import (
     BAD_CUSTOMER,
     CUSTOMER_EXPIRED,
     CUSTOMER_TOO_FAR,
     NO_CUSTOMER_EXPIRY,
+    RESPONSES,
     STATIC,
     WidgetCollector,
     WidgetInput,
@@ -54,6 +56,7 @@ from bot.handoff.tickets import TicketStore
 from bot.services import Services
 from tests.support.asgi import serving
 from tests.support.rasa import Recorder, StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 
 SECRET = b"a-test-secret-that-is-long-enough"
 SHOP = "https://shop.example.com"
@@ -412,7 +415,7 @@ def test_a_signature_of_the_id_alone_no_longer_signs_a_customer_in(
 
 
 def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_back(
-    app: Sanic, channel: WidgetInput, rasa: Recorder, store: TicketStore
+    app: Sanic, channel: WidgetInput, rasa: Recorder, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     rasa.replies = [{"text": "Your order shipped."}, {"text": "Anything else?", "buttons": BUTTONS}]
@@ -433,7 +436,7 @@ def test_a_message_goes_to_rasa_as_the_widget_conversation_and_the_replies_come_
         "widget",
     )
     assert message.output_channel.name() == "widget"
-    assert store.pull(sender) == []  # replies in turn are in the response, not the outbox
+    assert outbox.pull(sender) == []  # replies in turn are in the response, not the outbox
 
 
 def test_a_button_payload_is_passed_on_as_the_message(
@@ -558,8 +561,28 @@ def test_a_failing_bot_answers_503_without_details(
     assert answer.status_code == 503
     assert answer.json() == {
         "error": "The assistant is unavailable right now",
-        "messages": [{"from": "bot", "text": domain_text("utter_service_unavailable")}],
+        "messages": [{"from": "bot", "text": Replies().text("utter_service_unavailable")}],
     }
+
+
+def test_apologies_are_the_sentences_of_the_servers_own_domain(
+    channel: WidgetInput, agent: StandInAgent, services: Services, tmp_path: Path
+) -> None:
+    async def broken(message: UserMessage) -> None:
+        raise RuntimeError("the model is not loaded")
+
+    domain = tmp_path / "domain.yml"
+    lines = "".join(f"  {name}:\n    - text: {name} said here\n" for name in RESPONSES)
+    domain.write_text("responses:\n" + lines, encoding="utf-8")
+    app = Sanic("relay_widget_own_domain")
+    app.ctx.services = services.replaced(replies=Replies(domain))
+    app.blueprint(channel.blueprint(broken), url_prefix="/webhooks/widget")
+    app.ctx.agent = agent
+    token, _ = token_and_sender(channel)
+    answer = one(app, "POST", "/message", json={"token": token, "text": "hi"})
+    assert answer.json()["messages"] == [
+        {"from": "bot", "text": "utter_service_unavailable said here"}
+    ]
 
 
 def test_messages_go_through_the_handoff_gate(
@@ -671,7 +694,7 @@ def open_ticket(store: TicketStore, sender: str) -> dict[str, Any]:
 
 
 def test_history_is_the_conversation_so_far_with_agents_named(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(
@@ -683,9 +706,9 @@ def test_history_is_the_conversation_so_far_with_agents_named(
         ConversationPaused(),
         BotUttered("Hi, Alice here.", metadata={AGENT_KEY: ALICE}),
     )
-    store.push(sender, {"text": "Hi, Alice here."})
-    last = store.push(sender, {"text": "Anything else?"})
-    store.push("widget-someone-else", {"text": "not theirs"})
+    outbox.push(sender, {"text": "Hi, Alice here."})
+    last = outbox.push(sender, {"text": "Anything else?"})
+    outbox.push("widget-someone-else", {"text": "not theirs"})
     ticket = open_ticket(store, sender)
     store.claim(ticket["id"], "alice")
 
@@ -751,13 +774,13 @@ def test_bot_messages_keep_only_what_the_widget_renders() -> None:
 
 
 def test_updates_are_the_messages_sent_later_with_agents_named(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("a person please", input_channel="widget"))
     ticket = open_ticket(store, sender)
     store.claim(ticket["id"], "alice")
-    first = store.push(sender, {"text": "Alice from our team has joined the chat."})
+    first = outbox.push(sender, {"text": "Alice from our team has joined the chat."})
     app.ctx.input_channels = [channel]
 
     async def agent_replies() -> None:
@@ -776,20 +799,20 @@ def test_updates_are_the_messages_sent_later_with_agents_named(
 
 
 def test_updates_with_nothing_new_keep_the_position(
-    app: Sanic, channel: WidgetInput, store: TicketStore
+    app: Sanic, channel: WidgetInput, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
-    last = store.push(sender, {"text": "Earlier."})
+    last = outbox.push(sender, {"text": "Earlier."})
     answer = one(app, "GET", "/updates", params={"token": token, "after": str(last)})
     assert answer.json() == {"messages": [], "after": last, "state": "bot", "agent": None}
 
 
 def test_updates_carry_the_csat_question_from_the_bot(
-    app: Sanic, channel: WidgetInput, agent: StandInAgent, store: TicketStore
+    app: Sanic, channel: WidgetInput, agent: StandInAgent, outbox: Outbox
 ) -> None:
     token, sender = token_and_sender(channel)
     agent.save(sender, UserUttered("thanks", input_channel="widget"))
-    run(WidgetOutbox(store).send_text_with_buttons(sender, "How did we do?", CSAT))
+    run(WidgetOutbox(outbox).send_text_with_buttons(sender, "How did we do?", CSAT))
     answer = one(app, "GET", "/updates", params={"token": token})
     [message] = answer.json()["messages"]
     assert message["from"] == "bot" and message["buttons"] == CSAT
@@ -803,9 +826,9 @@ def test_updates_need_a_numeric_after(
     assert one(app, "GET", "/updates", params={"token": token, "after": after}).status_code == 400
 
 
-def test_updates_need_the_token(app: Sanic, channel: WidgetInput, store: TicketStore) -> None:
+def test_updates_need_the_token(app: Sanic, channel: WidgetInput, outbox: Outbox) -> None:
     _, sender = token_and_sender(channel)
-    store.push(sender, {"text": "private"})
+    outbox.push(sender, {"text": "private"})
     answer = one(app, "GET", "/updates", params={"token": sender})
     assert answer.status_code == 403
     assert "private" not in answer.text
@@ -945,3 +968,28 @@ def test_history_while_the_model_is_still_loading_is_a_503(
     answer = one(app, "GET", "/history", params={"token": token})
     assert answer.status_code == 503
     assert answer.json() == {"error": "The assistant is unavailable right now"}
+
+
+# Off the event loop
+
+
+def test_a_slow_database_never_holds_up_the_loop_while_a_widget_polls(
+    app: Sanic, channel: WidgetInput, services: Services, outbox: Outbox, store: TicketStore
+) -> None:
+    """Every open widget polls /updates: the outbox and the ticket store wait for the
+    database in worker threads, and the loop (every other request) goes on meanwhile."""
+    token, sender = token_and_sender(channel)
+    last = outbox.push(sender, {"text": "Earlier."})
+    slow_outbox, slow_tickets = Slow(outbox, "pull"), Slow(store, "open_for")
+    app.ctx.services = services.replaced(outbox=slow_outbox, tickets=slow_tickets)
+
+    async def poll() -> httpx.Response:
+        async with serving(app) as client:
+            params = {"token": token, "after": str(last)}
+            return await client.get("/webhooks/widget/updates", params=params)
+
+    answer, took, gap = run(alongside(poll))
+    assert answer.json() == {"messages": [], "after": last, "state": "bot", "agent": None}
+    assert took >= 2 * BLOCK and gap < STALL
+    assert [name for name, _ in slow_outbox.calls + slow_tickets.calls] == ["pull", "open_for"]
+    assert all(thread != "MainThread" for _, thread in slow_outbox.calls + slow_tickets.calls)

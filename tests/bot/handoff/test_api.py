@@ -6,6 +6,7 @@ The routes themselves run against the real Rasa server in tests/e2e/test_handoff
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,20 @@ from sanic import Sanic
 
 from bot.handoff import api
 from bot.handoff.agents import add_agent
+from bot.handoff.conversations import NotDelivered
+from bot.handoff.tickets import (
+    InvalidRequest,
+    NotAllowed,
+    TextTooLong,
+    TicketConflict,
+    TicketError,
+    TicketNotFound,
+)
 from bot.services import Services, of_app
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
 from tests.support.rasa import StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 from tests.support.tickets import open_ticket as opened
 
 SPEC = yaml.safe_load(api.SPEC.read_text(encoding="utf-8"))
@@ -93,6 +104,32 @@ def test_the_console_page_and_assets_exist() -> None:
     assert (api.STATIC / "index.html").exists()
     for name in api.ASSETS:
         assert (api.STATIC / name).exists(), name
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (TicketNotFound("No ticket 7"), 404),
+        (NotAllowed("Claim the ticket first"), 403),
+        (TicketConflict("Ticket is already resolved"), 409),
+        (TextTooLong("`text` is longer than 4000 characters"), 413),
+        (InvalidRequest("The note is empty"), 400),
+    ],
+)
+def test_each_kind_of_refusal_is_one_status_with_its_message(
+    failure: TicketError, status: int
+) -> None:
+    answer = api.refusal(failure)
+    assert answer.status == status
+    assert json.loads(answer.body) == {"error": failure.message}
+
+
+def test_a_reply_that_did_not_arrive_is_a_bad_gateway_that_says_why() -> None:
+    answer = api.refusal(NotDelivered("the customer blocked the bot"))
+    assert answer.status == 502
+    assert json.loads(answer.body) == {
+        "error": f"{api.NOT_DELIVERED}: the customer blocked the bot"
+    }
 
 
 # --- The routes, in-process (the real Rasa server runs them in tests/e2e/test_handoff.py) ---
@@ -510,3 +547,30 @@ def test_an_admin_cannot_save_an_agent_with_untypeable_text(console: Sanic) -> N
     )
     assert named.status_code == 200 and named.json()["agent"]["name"] == "Eve"
     assert locked_out.status_code == 400
+
+
+def test_a_slow_database_never_holds_up_the_loop_while_agents_sign_in_and_poll(
+    console: Sanic,
+) -> None:
+    """Sign-in and the queue's poll (every 2 s per console) wait for the database in
+    worker threads: the loop (every other request) goes on meanwhile."""
+    services = of_app(console)
+    open_ticket(console)
+    sessions = Slow(services.sessions, "issue", "agent")
+    tickets = Slow(services.tickets, "queue")
+    console.ctx.services = services.replaced(sessions=sessions, tickets=tickets)
+
+    async def sign_in_and_poll() -> Any:
+        async with serving(console) as client:
+            signed = await client.post(
+                "/console/api/v1/login", json={"username": "alice", "password": PASSWORDS["alice"]}
+            )
+            headers = {"Authorization": f"Bearer {signed.json()['token']}"}
+            return await client.get("/console/api/v1/tickets", headers=headers)
+
+    answer, took, gap = asyncio.run(alongside(sign_in_and_poll))
+    assert answer.status_code == 200 and len(answer.json()["tickets"]) == 1
+    assert took >= 3 * BLOCK and gap < STALL
+    calls = sessions.calls + tickets.calls
+    assert sorted(name for name, _ in calls) == ["agent", "issue", "queue"]
+    assert all(thread != "MainThread" for _, thread in calls)

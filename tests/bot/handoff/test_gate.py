@@ -25,6 +25,7 @@ from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.services import Services
 from tests.support.rasa import Recorder, StandInAgent
+from tests.support.slow import BLOCK, STALL, Slow, alongside
 from tests.support.tickets import open_ticket as opened
 
 CONVERSATION = "web-1"
@@ -319,3 +320,25 @@ def test_resuming_adds_a_single_resume_event(
     run(gate.deliver(says("never mind")))
     tracker = run(agent.tracker_store.retrieve(CONVERSATION))
     assert sum(isinstance(event, ConversationResumed) for event in tracker.events) == 1
+
+
+def test_a_slow_database_never_holds_up_the_loop_while_a_customer_withdraws(
+    gate: Gate,
+    agent: StandInAgent,
+    services: Services,
+    store: TicketStore,
+    webhooks: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """The gate reads and closes the ticket in worker threads: the loop (every other
+    conversation) goes on while the database is slow."""
+    ticket = open_ticket(store)
+    conversation(agent, paused=True)
+    slow = Slow(store, "open_for", "close")
+    gate.app.ctx.services = services.replaced(tickets=slow)  # type: ignore[union-attr]
+
+    answer, took, gap = run(alongside(gate.deliver(says("never mind"))))
+    assert answer == "handled"
+    assert store.get(ticket["id"])["status"] == "returned_to_bot"
+    assert took >= 2 * BLOCK and gap < STALL
+    assert [name for name, _ in slow.calls] == ["open_for", "close"]
+    assert all(thread != "MainThread" for _, thread in slow.calls)

@@ -33,6 +33,28 @@ def test_make_engine_creates_the_sqlite_folder(tmp_path):
         engine.dispose()
 
 
+def test_one_sqlite_engine_serves_many_threads_at_once(tmp_path):
+    """Async handlers run the stores in worker threads on the one engine: a connection
+    may be used in a thread that did not make it, and threads at once each get their own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    try:
+        connection = engine.connect()  # made here, used in another thread
+        with ThreadPoolExecutor(1) as other:
+            assert other.submit(lambda: connection.execute(text("SELECT 1")).scalar()).result()
+        connection.close()
+        init_db(engine, TODAY)
+        repository = ShopRepository(engine)
+        with ThreadPoolExecutor(8) as workers:
+            found = list(workers.map(lambda _: repository.order("100231"), range(32)))
+        assert {order.id for order in found} == {"100231"}
+    finally:
+        engine.dispose()
+
+
 def test_without_demo_data_an_empty_database_gets_the_schema_only(tmp_path, caplog):
     engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
     try:
