@@ -35,6 +35,8 @@ POSTGRES_PASSWORD_FILE = "postgres_password"
 # Each replica's SQLAlchemy pools (tracker store, and Relay's shop/tickets engine) stay
 # well inside PostgreSQL's connection limit: see docs/deployment.md.
 MAX_CONNECTIONS = 100
+TRACKER_POOL_SIZE = 5
+TRACKER_POOL_OVERFLOW = 10
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ class ScaledStack:
                 "RELAY_LOCK_STORE": LOCK_STORE,
                 "RELAY_DEMO_DATA": "no",  # loaded once by prepare(), never by a replica
                 "SANIC_PROXIES_COUNT": "1",  # nginx's X-Forwarded-For names the client
+                # Rasa's tracker store pools 50 connections (+100 overflow) by default:
+                # per replica that alone would pass PostgreSQL's limit (docs/deployment.md).
+                "SQL_POOL_SIZE": str(TRACKER_POOL_SIZE),
+                "SQL_MAX_OVERFLOW": str(TRACKER_POOL_OVERFLOW),
                 **self.extra,
             },
         )
