@@ -112,6 +112,7 @@ class Result:
     our_imports: list[tuple[str, float]] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     spy: dict[str, int] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0  # VmHWM of the server's process tree after the second reply
 
 
 def log_events(lines: list[tuple[float, str]]) -> list[tuple[float, str]]:
@@ -402,6 +403,8 @@ async def _first_replies(
     stack: Any, variant: str, process: subprocess.Popen[bytes], started: float, result: Result
 ) -> None:
     """Waits until the server answers, then sends MESSAGES; records wall and CPU seconds."""
+    from bot.tools.bench.memory import HWM, tree_kb
+
     health = stack.url + ("/" if variant == BASELINE else "/health")
     result.wall["health"] = await _until_up(health, process, started)
     result.cpu["health"] = tree_cpu_seconds(process.pid)
@@ -411,6 +414,7 @@ async def _first_replies(
         result.replies.append(await _say(stack, f"startup-{variant}-{index}-{os.getpid()}", text))
         result.wall[name] = time.monotonic() - started
         result.cpu[name] = tree_cpu_seconds(process.pid)
+    result.peak_rss_mb = tree_kb(process.pid, HWM) / 1024
 
 
 def py_spy() -> str:
@@ -443,10 +447,12 @@ def group_of(phase: str) -> tuple[str, str]:
 
 
 def summary(results: list[Result]) -> dict[str, dict[str, float]]:
-    """Per variant: mean seconds (wall and CPU) to /health and to the first reply."""
+    """Per variant: mean seconds (wall and CPU) to /health and to the first reply, and the
+    mean peak RSS (MB)."""
     found: dict[str, dict[str, list[float]]] = {}
     for result in results:
         into = found.setdefault(result.variant, {})
+        into.setdefault("peak_rss_mb", []).append(result.peak_rss_mb)
         for kind, values in (("wall", result.wall), ("cpu", result.cpu)):
             for name in ("health", "first_reply"):
                 if name in values:
@@ -476,14 +482,16 @@ def report(results: list[Result], command: str, machine_line: str, stamp: str) -
         f"{stamp}. Machine: {machine_line}. Command: `{command}`",
         "",
         "| variant | to /health, wall (s) | CPU (s) | to the first reply, wall (s) | CPU (s) "
-        "| runs |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| peak RSS (MB) | runs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     runs = Counter(result.variant for result in results)
     for variant, numbers in summary(results).items():
         keys = ("wall_health", "cpu_health", "wall_first_reply", "cpu_first_reply")
         cells = " | ".join(f"{numbers.get(key, 0.0):.1f}" for key in keys)
-        lines.append(f"| {variant} | {cells} | {runs[variant]} |")
+        lines.append(
+            f"| {variant} | {cells} | {numbers.get('peak_rss_mb', 0.0):.0f} | {runs[variant]} |"
+        )
     for index, result in enumerate(results, 1):
         lines += ["", f"## Run {index}: {result.variant} (`{result.model}`)", ""]
         lines += ["| phase | from (s) | wall (s) | CPU (s) |", "| --- | ---: | ---: | ---: |"]

@@ -198,6 +198,7 @@ def result(variant: str, health: float, cpu: float) -> sp.Result:
         our_imports=[("bot.nlu.sentiment", 1.2)],
         replies=["Hi! I'm Relay"],
         spy={"imports": 3, "other": 1},
+        peak_rss_mb=health * 50,
     )
 
 
@@ -210,12 +211,14 @@ def test_the_summary_averages_each_variant_over_its_runs() -> None:
             "wall_first_reply": 26.0,
             "cpu_health": 19.0,
             "cpu_first_reply": 19.5,
+            "peak_rss_mb": 1250.0,
         },
         "baseline": {
             "wall_health": 60,
             "wall_first_reply": 61.0,
             "cpu_health": 55,
             "cpu_first_reply": 55.5,
+            "peak_rss_mb": 3000.0,
         },
     }
 
@@ -225,8 +228,8 @@ def test_the_report_has_the_totals_then_each_runs_phases() -> None:
 
     text = sp.report(results, "python -m bot.tools.startup_profile", "2 CPUs", "2026-12-02 08:00")
 
-    assert "| relay | 20.0 | 18.0 | 21.0 | 18.5 | 1 |" in text
-    assert "| baseline | 60.0 | 55.0 | 61.0 | 55.5 | 1 |" in text
+    assert "| relay | 20.0 | 18.0 | 21.0 | 18.5 | 1000 | 1 |" in text
+    assert "| baseline | 60.0 | 55.0 | 61.0 | 55.5 | 3000 | 1 |" in text
     assert "## Run 2: baseline (`models/baseline.tar.gz`)" in text
     assert "| load DIETClassifier | 5.0 | 15.00 | 14.00 |" in text
     assert "by package (own time, s): tensorflow 3.00, skops 1.00." in text
