@@ -14,7 +14,12 @@ own loader.
 The sentiment component's skops (bot/nlu/sentiment.py) is imported first, for another
 reason: at import, skops.io names about 750 numpy and scipy functions by searching every
 loaded module for each (skops.io._utils.whichmodule). Imported into a fresh interpreter
-that takes 1.7 s; once Rasa and TensorFlow have loaded 5,700 modules, 7 s or more.
+that takes 1.7 s; once Rasa and TensorFlow have loaded 5,700 modules, 7 s or more. That
+search (scikit-learn's `all_estimators()`) also imports numpy.distutils, which turns the
+root logger into its own `print`-based logger (`_global_log.__class__ = Log`, threshold
+WARN) after setuptools gave it handlers of its own: Rasa's root-logger lines ("Rasa server
+is up and running.") were lost, and any that got through bypassed Relay's redaction. The
+root logger's class, level and handlers are put back as they were.
 
 `install()` is called by the Rasa server (bot/tools/rasa_server.py) before it imports
 Rasa; RELAY_RASA_MODEL_LOAD=rasa leaves both as they were, for comparison.
@@ -79,13 +84,24 @@ def install() -> bool:
     """
     if os.environ.get(ENV_LOADER, "").strip().lower() == RASA_LOADER:
         return False
-    import skops.io  # noqa: F401  (before Rasa: see the module docstring)
+    _import_skops()
     from rasa.utils.tensorflow.models import RasaModel
 
     if not hasattr(RasaModel, _ORIGINAL):
         setattr(RasaModel, _ORIGINAL, RasaModel.__dict__["load"])
         RasaModel.load = classmethod(load_without_fit)
     return True
+
+
+def _import_skops() -> None:
+    """Imports skops.io, leaving the root logger as it was (see the module docstring)."""
+    root = logging.getLogger()
+    kind, level, handlers = root.__class__, root.level, list(root.handlers)
+    import skops.io  # noqa: F401
+
+    root.__class__ = kind
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 def uninstall() -> None:
