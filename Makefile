@@ -28,7 +28,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run run-scaled test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak bench demo-data profile-training
+  privacy-export privacy-delete purge soak bench demo-data profile-training profile-startup
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -109,6 +109,9 @@ soak: $(MODEL)  ## Mixed load with faults on the real stack for MINUTES (4); fig
 profile-training: $(STAMP) $(SPACY_MODEL)  ## Time each part of a full training and a one-example retraining, with quality (report + plot)
 	$(PY) -m bot.tools.profile_training --config config.yml $(if $(COMPARE),--config $(COMPARE)) \
 	  --out results/training
+
+profile-startup: $(MODEL)  ## Rasa server start-up per phase, Relay before/after vs plain Rasa (ARGS="--rounds 2 --py-spy"); results/startup/
+	$(PY) -m bot.tools.startup_profile --out results/startup $(ARGS)
 
 bench: $(MODEL)  ## Relay vs a plain Rasa bot at LEVELS (1,10,50,100) conversations; results/bench/
 	$(PY) -m bot.tools.bench --levels $(LEVELS) --seconds $(BENCH_SECONDS)

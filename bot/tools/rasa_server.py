@@ -6,8 +6,10 @@ Unlike `rasa run --auth-token ...`, the HTTP API's token comes from the environm
 (RELAY_API_TOKEN) or the data directory, never the command line, where `ps` would
 show it to every user of the machine. Before the server starts, log lines are given
 the conversation id and stripped of secrets (bot/ops/logs.py) and request bodies are
-limited (MAX_REQUEST_BYTES); once the model is loaded, the agent is hardened
-(bot/ops/hardening.py) and webhook deliveries left pending by a restart go out.
+limited (MAX_REQUEST_BYTES) and the model loads in half the time
+(bot/ops/model_loading.py: no training step to build DIET and TED); once the model is loaded,
+the agent is hardened (bot/ops/hardening.py) and webhook deliveries left pending by a
+restart go out.
 """
 
 from __future__ import annotations
@@ -47,13 +49,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Read by Sanic when Rasa creates its app.
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
+    from bot.ops import logs, model_loading
+
+    model_loading.install()  # before Rasa is imported (see bot/ops/model_loading.py)
     from rasa.core.run import serve_application
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
     from rasa.utils.tensorflow import environment as tf_env
 
-    from bot.ops import logs
     from bot.tools.services import api_token
 
     configure_logging_and_warnings(None, warn_only_once=True, filter_repeated_logs=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import rasa.core.run
 
-from bot.ops import logs
+from bot.ops import logs, model_loading
 from bot.tools import rasa_server
 
 
@@ -21,6 +21,7 @@ def test_the_token_comes_from_the_environment_and_the_server_is_hardened(
         rasa.core.run, "serve_application", lambda *a, **kw: seen.update(kw, args=a)
     )
     monkeypatch.setattr(logs, "install", lambda secrets=(): seen.update(secrets=list(secrets)))
+    monkeypatch.setattr(model_loading, "install", lambda: seen.update(fast_load=True))
     monkeypatch.setenv("RELAY_API_TOKEN", "token-from-the-environment")
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SANIC_REQUEST_MAX_SIZE", raising=False)
@@ -40,4 +41,5 @@ def test_the_token_comes_from_the_environment_and_the_server_is_hardened(
     assert seen["port"] == 6005 and seen["interface"] == "127.0.0.1"
     assert seen["server_listeners"] == [(rasa_server._on_start, "after_server_start")]
     assert seen["secrets"] == ["token-from-the-environment"]  # kept out of the logs
+    assert seen["fast_load"] is True  # DIET and TED load without a training step
     assert os.environ["SANIC_REQUEST_MAX_SIZE"] == str(rasa_server.MAX_REQUEST_BYTES)
