@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import skops.io as sio
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -39,9 +38,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.pipeline import Pipeline
 
+from bot.nlu import skops_io
 from bot.nlu.sentiment_features import document
 from bot.nlu.sentiment_model import LABELS, NEUTRAL_SENTIMENT, SentimentModel
 
+sio = skops_io.load()  # skops.io, without its side effect on logging
 logger = logging.getLogger(__name__)
 
 SENTIMENT = "sentiment"

@@ -11,15 +11,9 @@ prediction uses comes from the checkpoint either way, so predictions are identic
 optimizer's state is not rebuilt; it only matters for fine-tuning, which keeps Rasa's
 own loader.
 
-The sentiment component's skops (bot/nlu/sentiment.py) is imported first, for another
-reason: at import, skops.io names about 750 numpy and scipy functions by searching every
-loaded module for each (skops.io._utils.whichmodule). Imported into a fresh interpreter
-that takes 1.7 s; once Rasa and TensorFlow have loaded 5,700 modules, 7 s or more. That
-search (scikit-learn's `all_estimators()`) also imports numpy.distutils, which turns the
-root logger into its own `print`-based logger (`_global_log.__class__ = Log`, threshold
-WARN) after setuptools gave it handlers of its own: Rasa's root-logger lines ("Rasa server
-is up and running.") were lost, and any that got through bypassed Relay's redaction. The
-root logger's class, level and handlers are put back as they were.
+The sentiment component's skops is imported first, for another reason: at import it
+searches every loaded module (bot/nlu/skops_io.py), which takes 1.7 s in a fresh
+interpreter and 7 s or more once Rasa and TensorFlow have loaded 5,700 modules.
 
 `install()` is called by the Rasa server (bot/tools/rasa_server.py) before it imports
 Rasa; RELAY_RASA_MODEL_LOAD=rasa leaves both as they were, for comparison.
@@ -30,6 +24,8 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+
+from bot.nlu import skops_io
 
 logger = logging.getLogger(__name__)
 
@@ -84,24 +80,13 @@ def install() -> bool:
     """
     if os.environ.get(ENV_LOADER, "").strip().lower() == RASA_LOADER:
         return False
-    _import_skops()
+    skops_io.load()
     from rasa.utils.tensorflow.models import RasaModel
 
     if not hasattr(RasaModel, _ORIGINAL):
         setattr(RasaModel, _ORIGINAL, RasaModel.__dict__["load"])
         RasaModel.load = classmethod(load_without_fit)
     return True
-
-
-def _import_skops() -> None:
-    """Imports skops.io, leaving the root logger as it was (see the module docstring)."""
-    root = logging.getLogger()
-    kind, level, handlers = root.__class__, root.level, list(root.handlers)
-    import skops.io  # noqa: F401
-
-    root.__class__ = kind
-    root.setLevel(level)
-    root.handlers[:] = handlers
 
 
 def uninstall() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.models import RasaModel
 
 from bot.ops import model_loading
-from bot.settings import ROOT
 
 EXAMPLES = {
     "greet": ["hi", "hello there", "good morning", "hey"],
@@ -156,31 +154,3 @@ def test_fine_tuning_keeps_rasas_loader() -> None:
 
     assert loaded == "loaded by Rasa"
     assert calls == [(Model, "weights", "example", None, True, "extra")]
-
-
-# Run in a fresh interpreter: this one has imported skops already.
-ROOT_LOGGER_AFTER = """
-import logging
-root = logging.getLogger()
-handler = logging.StreamHandler()
-root.addHandler(handler)
-root.setLevel(logging.INFO)
-{import_skops}
-print(type(root).__name__, root.level, root.handlers == [handler])
-"""
-
-
-def after_importing_skops(import_skops: str) -> str:
-    code = ROOT_LOGGER_AFTER.format(import_skops=import_skops)
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
-
-
-def test_importing_skops_leaves_the_root_logger_as_it_was() -> None:
-    # numpy.distutils (imported by skops through scikit-learn) makes it a print-based logger
-    assert after_importing_skops("import skops.io") != "RootLogger 20 True"
-    fixed = "from bot.ops import model_loading; model_loading._import_skops()"
-    assert after_importing_skops(fixed) == "RootLogger 20 True"
