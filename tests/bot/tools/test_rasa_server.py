@@ -27,11 +27,13 @@ def test_the_token_comes_from_the_environment_and_the_server_is_hardened(
     monkeypatch.delenv("SANIC_REQUEST_MAX_SIZE", raising=False)
     for name in ("RELAY_ACTION_ENDPOINT", "RELAY_ACTION_TOKEN", "RELAY_TRACKER_DIALECT"):
         monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("RELAY_LOCK_STORE", "in_memory")
     for name in (
         "RELAY_TRACKER_HOST",
         "RELAY_TRACKER_DB",
         "RELAY_TRACKER_USER",
         "RELAY_TRACKER_PASSWORD",
+        "RELAY_REDIS_URL",
     ):
         monkeypatch.setenv(name, "")
 
