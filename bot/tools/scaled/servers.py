@@ -261,6 +261,9 @@ class PostgresServer:
             check=False,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
+            # After Ctrl-C PostgreSQL may be gone already ("Is server running?"): the wait
+            # below, and the signals after it, are what count.
+            stderr=subprocess.DEVNULL,
         )
         try:
             self.process.wait(timeout=STOP_SECONDS)
