@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,8 @@ from bot.tools.scaled.servers import PostgresServer, RedisServer, ServerMissing
 from bot.tools.soak.stack import free_port
 
 
-def _missing(error: ServerMissing) -> None:
+def missing_server(error: ServerMissing) -> None:
+    """Skips the test for a server that is not installed (fails it where CI requires it)."""
     if os.environ.get("RELAY_REQUIRE_SERVERS") == "1":
         pytest.fail(str(error))
     pytest.skip(str(error))
@@ -32,7 +34,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     try:
         server.start()
     except ServerMissing as error:
-        _missing(error)
+        missing_server(error)
     yield server
     server.stop()
 
@@ -58,7 +60,32 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.start()
     except ServerMissing as error:
         shutil.rmtree(directory, ignore_errors=True)
-        _missing(error)
+        missing_server(error)
     yield server
     server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port` (a server that stopped let it go)."""
+    with socket.socket() as sock:
+        # As the servers themselves do: connections closed a moment ago (TIME_WAIT) don't count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture
+def passable_dir() -> Iterator[Path]:
+    """An empty directory under /tmp that others may pass through (0711), removed after.
+
+    pytest's own temporary directories are private to root, and as root PostgreSQL runs
+    as Debian's `postgres` user (nginx's workers as `nobody`), who must reach their files.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="relay-test-"))
+    directory.chmod(0o711)
+    yield directory
     shutil.rmtree(directory, ignore_errors=True)

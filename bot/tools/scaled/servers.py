@@ -148,6 +148,8 @@ class PostgresServer:
         """Creates the cluster if there is none; returns whether it did."""
         if (self.cluster / "PG_VERSION").exists():
             return False
+        # First: without the package there is no `postgres` user to own the directory either.
+        initdb = self._program("initdb")
         self.directory.mkdir(parents=True, exist_ok=True)
         self._own(self.directory)
         reachable = subprocess.run(self._as_owner(["test", "-w", str(self.directory)]), check=False)
@@ -165,7 +167,7 @@ class PostgresServer:
             subprocess.run(
                 self._as_owner(
                     [
-                        self._program("initdb"),
+                        initdb,
                         *("--pgdata", str(self.cluster)),
                         *("--username", self.user),
                         *("--pwfile", str(password_file)),
@@ -197,18 +199,19 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         """Starts the server (initialising the cluster and database on first use)."""
-        created = self.initialise()
+        self.initialise()
         log = (self.directory / "postgres.log").open("ab")
         self.process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )
         wait_for_port(self.port, self.process, START_SECONDS)
-        if created:
-            self._create_database()
+        # On every start, not only after initdb: a first start that failed after initdb
+        # (its port taken, say) would otherwise leave a cluster without the database.
+        self._create_database()
         return self
 
     def _create_database(self) -> None:
-        """Makes `database` owned by `user` (initdb made only `postgres`)."""
+        """Makes `database` owned by `user` unless it exists (initdb made only `postgres`)."""
         import sqlalchemy
 
         admin = sqlalchemy.create_engine(
@@ -219,7 +222,14 @@ class PostgresServer:
             while True:  # the port opens a moment before the server takes logins
                 try:
                     with admin.connect() as connection:
-                        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{self.database}"'))
+                        exists = connection.execute(
+                            sqlalchemy.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": self.database},
+                        ).first()
+                        if exists is None:
+                            connection.execute(
+                                sqlalchemy.text(f'CREATE DATABASE "{self.database}"')
+                            )
                     return
                 except sqlalchemy.exc.OperationalError:
                     if time.monotonic() > deadline:
@@ -229,4 +239,33 @@ class PostgresServer:
             admin.dispose()
 
     def stop(self) -> None:
-        stop_process(self.process)
+        """Stops the server with PostgreSQL's fast shutdown, leaving the cluster consistent.
+
+        Not by signalling our child: as root that is runuser, which answers SIGTERM by
+        passing it on (PostgreSQL's smart shutdown, which waits for every client) and
+        SIGKILLing PostgreSQL 2 s later, so a client still connected meant a crashed
+        cluster (recovery on the next start) and orphaned backends.
+        """
+        if self.process is None or self.process.poll() is not None:
+            return
+        subprocess.run(
+            self._as_owner(
+                [
+                    self._program("pg_ctl"),
+                    "stop",
+                    *("--pgdata", str(self.cluster)),
+                    *("--mode", "fast"),  # disconnects clients, rolls back their transactions
+                    *("--timeout", f"{STOP_SECONDS:.0f}"),
+                ]
+            ),
+            check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            # After Ctrl-C PostgreSQL may be gone already ("Is server running?"): the wait
+            # below, and the signals after it, are what count.
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            self.process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            stop_process(self.process)

@@ -51,13 +51,20 @@ class ScaledPorts:
 
     @classmethod
     def free(cls, replicas: int = 2) -> ScaledPorts:
-        """Ports nobody listens on at the moment (tests, benchmarks)."""
+        """Ports nobody listens on at the moment (tests, benchmarks), all different."""
+        # free_port() lets each port go at once, so the system may offer one again.
+        chosen: list[int] = []
+        while len(chosen) < replicas + 4:
+            port = free_port()
+            if port not in chosen:
+                chosen.append(port)
+        entry, *replica_ports, actions, postgres, redis = chosen
         return cls(
-            entry=free_port(),
-            replicas=tuple(free_port() for _ in range(replicas)),
-            actions=free_port(),
-            postgres=free_port(),
-            redis=free_port(),
+            entry=entry,
+            replicas=tuple(replica_ports),
+            actions=actions,
+            postgres=postgres,
+            redis=redis,
         )
 
 
