@@ -42,14 +42,14 @@ SECRET_VARIABLES = (
     "RELAY_TRACKER_PASSWORD",
     "RELAY_AGENT_PASSWORD",
 )
-URL_VARIABLES = ("RELAY_SHOP_DB_URL", "RELAY_TRACKER_HOST")  # may hold user:password@
+URL_VARIABLES = ("RELAY_SHOP_DB_URL", "RELAY_TRACKER_HOST", "RELAY_REDIS_URL")  # user:password@
 MIN_SECRET = 6  # shorter values would redact ordinary words
 REDACTED = "[redacted]"
 PATTERNS = (
     re.compile(r"(?<=/bot)\d+:[A-Za-z0-9_-]{20,}"),  # Telegram's API URLs
     re.compile(r"(?i)(?<=[?&;])(token|secret|password|key|signature)=[^&\s\"']+"),
     re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password@ in URLs
+    re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"),  # [user]:password@ in URLs (Redis: none)
 )
 TEXT_FORMAT = "%(asctime)s %(levelname)-8s [%(conversation_id)s] %(name)s - %(message)s"
 HTTP_CLIENTS = ("httpx",)  # logs each request's URL: Telegram's carries the bot token
@@ -73,7 +73,7 @@ def secrets_from(environ: dict[str, str] | os._Environ[str]) -> Iterator[str]:
         if environ.get(name):
             yield environ[name]
     for name in URL_VARIABLES:
-        found = re.search(r"://[^/\s:@]+:([^/\s@]+)@", environ.get(name) or "")
+        found = re.search(r"://[^/\s:@]*:([^/\s@]+)@", environ.get(name) or "")  # user may be empty
         if found:
             yield found.group(1)
 

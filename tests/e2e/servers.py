@@ -65,6 +65,18 @@ def http(
         return status, raw
 
 
+def say(url: str, headers: dict[str, str], sender: str, message: str) -> list[dict[str, Any]]:
+    """A customer's message on the REST channel at `url`; the bot's replies (must be 200)."""
+    status, replies = http(
+        "POST",
+        f"{url}/webhooks/rest/webhook",
+        {"sender": sender, "message": message},
+        headers=headers,
+    )
+    assert status == 200, (status, replies)
+    return replies
+
+
 @dataclass
 class Relay:
     """Handles to a running Relay: its URLs, data folder and processes."""
@@ -87,14 +99,7 @@ class Relay:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
-        status, replies = http(
-            "POST",
-            f"{self.url}/webhooks/rest/webhook",
-            {"sender": sender, "message": message},
-            headers=self.rest_headers,
-        )
-        assert status == 200, (status, replies)
-        return replies
+        return say(self.url, self.rest_headers, sender, message)
 
     def texts(self, sender: str, message: str) -> str:
         """Everything the bot answered to `message`, as one string."""

@@ -27,7 +27,7 @@ from bot.tools.scaled.servers import ServerMissing
 from bot.tools.scaled.stack import ScaledPorts, ScaledStack
 from tests.conftest import FIXED_NOW
 from tests.e2e.console import ConsoleClient, create_agents, pushed
-from tests.e2e.servers import BACKEND, MODEL, REST_TOKEN, TOKEN, http, site
+from tests.e2e.servers import BACKEND, MODEL, REST_TOKEN, TOKEN, http, say, site
 
 # A burst: messages arrive faster than a turn takes.
 STAGGER_SECONDS = 0.15
@@ -57,14 +57,7 @@ class Door:
     rest_headers: dict[str, str]
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
-        status, replies = http(
-            "POST",
-            f"{self.url}/webhooks/rest/webhook",
-            {"sender": sender, "message": message},
-            headers=self.rest_headers,
-        )
-        assert status == 200, (status, replies)
-        return replies
+        return say(self.url, self.rest_headers, sender, message)
 
 
 @pytest.fixture(scope="module")

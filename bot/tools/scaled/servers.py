@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.secret_files import write_secret
+
 START_SECONDS = 30.0
 STOP_SECONDS = 10.0
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -160,8 +162,7 @@ class PostgresServer:
                 "that others may pass through"
             )
         password_file = self.directory / "initdb.pw"
-        password_file.write_text(self.password + "\n", encoding="utf-8")
-        password_file.chmod(0o600)
+        write_secret(password_file, (self.password + "\n").encode())  # 0600 from the start
         self._own(password_file)
         try:
             subprocess.run(

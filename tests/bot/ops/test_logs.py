@@ -102,3 +102,13 @@ def test_a_known_secret_never_survives_whatever_surrounds_it(noise: str) -> None
     secret = "s3cr3t-value-that-is-long"
     logs.keep_secret(secret)
     assert secret not in logs.redact(noise + secret + noise)
+
+
+def test_a_redis_password_is_a_secret_with_or_without_a_user_name() -> None:
+    environ = {
+        "RELAY_REDIS_URL": "redis://:redis-pass-1234@10.0.0.5:6379/0",
+        "RELAY_SHOP_DB_URL": "postgresql://relay:pg-pass-5678@db:5432/relay",
+    }
+    assert set(logs.secrets_from(environ)) == {"redis-pass-1234", "pg-pass-5678"}
+    redacted = logs.redact("connecting to redis://:another-pass@cache:6379/0")
+    assert "another-pass" not in redacted and "cache:6379" in redacted
