@@ -200,14 +200,19 @@ def test_a_replica_killed_mid_burst_loses_no_accepted_message(scaled: ScaledStac
     answers = _burst(_front(scaled), sender, texts, during=kill_at_the_fourth)
     accepted = [text for text in texts if answers[text][0] == 200]
     failed = [text for text in texts if answers[text][0] != 200]
-    assert all(answers[text][1] for text in accepted), answers
+    # Every accepted message was answered, unless the bot had handed the conversation to
+    # a person by then (a burst of questions may read as impatience): then it is silent.
+    silent = [text for text in accepted if not answers[text][1]]
+    alice = ConsoleClient(_front(scaled)).login("alice")  # type: ignore[arg-type]
+    handed_over = any(t["conversation_id"] == site(sender) for t in alice.queue("all"))
+    assert not silent or handed_over, answers
     assert all(answers[text][0] in (0, 502) for text in failed), answers
     assert len(accepted) >= len(texts) - 3, "only what the dying replica held was refused"
 
     # A client sends again what was refused; nothing accepted is lost or doubled.
     front = _front(scaled)
     for text in failed:
-        assert front.say(sender, text)
+        assert front.say(sender, text) or handed_over
     stored = _user_texts(scaled, site(sender))
     assert all(stored.count(text) == 1 for text in accepted), stored
     assert all(1 <= stored.count(text) <= 2 for text in failed), stored
