@@ -31,21 +31,22 @@ from tests.e2e.servers import BACKEND, MODEL, REST_TOKEN, TOKEN, http, say, site
 
 # A burst: messages arrive faster than a turn takes.
 STAGGER_SECONDS = 0.15
-# Different questions, as a customer asks them: the same words over and over would
-# rightly read as frustration and hand the conversation to a person.
+# Different questions, each about something else (a different intent), as a customer
+# asks them. The same topic three times reads, rightly, as a customer whose question
+# was not answered: the frustration detector hands the conversation to a person, and
+# the rest of the burst goes to the agent, not the bot (a fresh-clone CI run saw
+# three delivery questions do that).
 QUESTIONS = [
     "what time do your stores open on saturday?",
     "where is your nearest store?",
     "how long does shipping take?",
     "which payment methods do you accept?",
     "what can you help me with?",
-    "do you ship to Canada?",
-    "can I pay with PayPal?",
-    "are you open on sundays?",
-    "where can I find your shop in the city centre?",
-    "how much does delivery cost?",
-    "do you take apple pay?",
-    "what are your opening hours on public holidays?",
+    "am I talking to a bot?",
+    "I forgot my password",
+    "you are very helpful",
+    "hello there",
+    "thanks a lot",
 ]
 
 
@@ -99,10 +100,34 @@ def _replica(stack: ScaledStack, index: int) -> Door:
     return Door(stack.replica_url(index), _headers())
 
 
-def _user_texts(stack: ScaledStack, conversation: str) -> list[str]:
+def _events(stack: ScaledStack, conversation: str) -> list[dict[str, Any]]:
     status, tracker = http("GET", f"{stack.url}/conversations/{conversation}/tracker?token={TOKEN}")
     assert status == 200, tracker
-    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+    events: list[dict[str, Any]] = tracker["events"]
+    return events
+
+
+def _user_texts(stack: ScaledStack, conversation: str) -> list[str]:
+    return [event["text"] for event in _events(stack, conversation) if event["event"] == "user"]
+
+
+def _story(stack: ScaledStack, conversation: str) -> str:
+    """The conversation as a failure message: each message, its intent, and what the bot did."""
+    lines = []
+    for event in _events(stack, conversation):
+        kind = event["event"]
+        if kind == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            lines.append(
+                f"user: {event.get('text')!r} -> {intent.get('name')} {intent.get('confidence')}"
+            )
+        elif kind == "action":
+            lines.append(f"  action {event.get('name')}")
+        elif kind == "bot":
+            lines.append(f"  bot: {event.get('text')!r}")
+        elif kind in ("slot", "active_loop", "followup", "reminder"):
+            lines.append(f"  {kind} {event.get('name')}={event.get('value')!r}")
+    return "\n".join(lines)
 
 
 def _burst(
@@ -150,11 +175,11 @@ def test_a_burst_from_one_customer_is_processed_once_each_across_replicas(
     sender = "scaled-burst"
     for index in range(2):  # both replicas warm: connected to the databases, first turn done
         assert _replica(scaled, index).say(f"scaled-warm-up-{index}", "hello")
-    texts = QUESTIONS[:10]
+    texts = QUESTIONS
     answers = _burst(_front(scaled), sender, texts)
 
     assert {text: status for text, (status, _) in answers.items()} == dict.fromkeys(texts, 200)
-    assert all(body for _, body in answers.values()), "every message got a reply"
+    assert all(body for _, body in answers.values()), _story(scaled, site(sender))
     stored = _user_texts(scaled, site(sender))
     # Each exactly once. Their order is the order they reached the replicas' locks, which
     # follows the order sent only as far as each replica's event loop is free to take
@@ -204,15 +229,18 @@ def test_a_replica_killed_mid_burst_loses_no_accepted_message(scaled: ScaledStac
     # a person by then (a burst of questions may read as impatience): then it is silent.
     silent = [text for text in accepted if not answers[text][1]]
     alice = ConsoleClient(_front(scaled)).login("alice")  # type: ignore[arg-type]
-    handed_over = any(t["conversation_id"] == site(sender) for t in alice.queue("all"))
-    assert not silent or handed_over, answers
+
+    def handed_over() -> bool:
+        return any(t["conversation_id"] == site(sender) for t in alice.queue("all"))
+
+    assert not silent or handed_over(), _story(scaled, site(sender))
     assert all(answers[text][0] in (0, 502) for text in failed), answers
     assert len(accepted) >= len(texts) - 3, "only what the dying replica held was refused"
 
     # A client sends again what was refused; nothing accepted is lost or doubled.
     front = _front(scaled)
     for text in failed:
-        assert front.say(sender, text) or handed_over
+        assert front.say(sender, text) or handed_over(), _story(scaled, site(sender))
     stored = _user_texts(scaled, site(sender))
     assert all(stored.count(text) == 1 for text in accepted), stored
     assert all(1 <= stored.count(text) <= 2 for text in failed), stored
