@@ -34,6 +34,7 @@ from sanic.response import HTTPResponse
 
 from bot import identity
 from bot.channels.flood import Floodgate
+from bot.channels.gate import ConversationUnavailable, Gate
 from bot.channels.inbound import (
     CLIENT_KEY,
     InboundError,
@@ -44,7 +45,6 @@ from bot.channels.inbound import (
 )
 from bot.channels.outbox import Outbox
 from bot.channels.served import Served
-from bot.handoff.gate import ConversationUnavailable, Gate
 from bot.services import of_app
 
 logger = logging.getLogger(__name__)

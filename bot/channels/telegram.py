@@ -45,6 +45,7 @@ from telegram import Update, User
 from telegram.constants import ChatAction
 
 from bot import identity
+from bot.channels.gate import Gate
 from bot.channels.inbound import CLIENT_KEY, MAX_TEXT, clean_text, same_secret
 from bot.channels.telegram_inbox import Inbox
 from bot.channels.telegram_output import (
@@ -62,7 +63,6 @@ from bot.channels.telegram_updates import (
     pressed,
     user_text,
 )
-from bot.handoff.gate import Gate
 from bot.services import of_app
 
 __all__ = ["TelegramInput", "TelegramOutput", "TelegramConfigError", "NAME"]

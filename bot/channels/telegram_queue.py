@@ -31,8 +31,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.gate import ConversationUnavailable
 from bot.channels.telegram_inbox import Inbox, RecordedUpdate, utcnow
-from bot.handoff.gate import ConversationUnavailable
 
 logger = logging.getLogger(__name__)
 

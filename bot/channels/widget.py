@@ -41,6 +41,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.flood import Floodgate
+from bot.channels.gate import ConversationUnavailable, Gate
 from bot.channels.inbound import CLIENT_KEY, MAX_BODY, InboundError, json_object, message_text
 from bot.channels.rest import OutboxOutput, is_outbox_id
 from bot.channels.served import Served
@@ -65,7 +66,6 @@ from bot.channels.widget_session import (
     identity_secret,
     widget_secret,
 )
-from bot.handoff.gate import ConversationUnavailable, Gate
 from bot.services import of_app
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ fails, answers from an empty conversation and saves into memory: the customer wo
 be greeted as a stranger, a paused conversation would wake up, and everything said
 meanwhile would vanish at the next restart. `make_strict` turns that fallback into
 an exception, `ConversationStoreDown`, which the channels answer with an apology and
-a status the client retries on (bot/handoff/gate.py).
+a status the client retries on (bot/channels/gate.py).
 """
 
 from __future__ import annotations

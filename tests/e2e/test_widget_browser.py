@@ -36,7 +36,7 @@ DESKTOP = ROOT / "docs" / "widget_desktop.png"
 PHONE = ROOT / "docs" / "widget_phone.png"
 CREDENTIALS = """\
 bot.channels.rest.RelayRestInput:
-bot.handoff.api.ConsoleChannel:
+bot.console.api.ConsoleChannel:
 bot.channels.widget.WidgetInput:
   allowed_origins: {origin}
 """

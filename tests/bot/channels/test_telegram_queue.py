@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from bot.channels.gate import ConversationUnavailable
 from bot.channels.telegram_inbox import utcnow
 from bot.channels.telegram_queue import Retries, UpdateQueue
-from bot.handoff.gate import ConversationUnavailable
 from tests.support.telegram_inbox import handled, inbox_at
 from tests.support.waiting import until
 

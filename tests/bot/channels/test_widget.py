@@ -49,9 +49,9 @@ from bot.channels.widget_session import (
     customer_signature,
     widget_secret,
 )
+from bot.console.conversations import Conversations
 from bot.handoff.agents import add_agent
 from bot.handoff.context import AGENT_KEY
-from bot.handoff.conversations import Conversations
 from bot.handoff.tickets import TicketStore
 from bot.services import Services
 from tests.support.asgi import serving

@@ -1,4 +1,4 @@
-"""bot/handoff/api.py: the console's routes, their documentation and how tickets are shown.
+"""bot/console/api.py: the console's routes, their documentation and how tickets are shown.
 
 The routes themselves run against the real Rasa server in tests/e2e/test_handoff.py.
 """
@@ -15,9 +15,9 @@ import pytest
 import yaml
 from sanic import Sanic
 
-from bot.handoff import api
+from bot.console import api
+from bot.console.conversations import NotDelivered
 from bot.handoff.agents import add_agent
-from bot.handoff.conversations import NotDelivered
 from bot.handoff.tickets import (
     InvalidRequest,
     NotAllowed,

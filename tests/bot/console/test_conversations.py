@@ -1,4 +1,4 @@
-"""bot/handoff/conversations.py: pausing, agents' messages and responses on a real tracker store.
+"""bot/console/conversations.py: pausing, agents' messages and responses on a real tracker store.
 
 A stand-in for the Rasa agent holds Rasa's own in-memory tracker and lock stores and
 its templated NLG, so no trained model is needed. `run_actions` needs Rasa's message
@@ -21,8 +21,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.console.conversations import Conversations
 from bot.handoff.context import AGENT_KEY
-from bot.handoff.conversations import Conversations
 from tests.support.rasa import StandInAgent
 
 ALICE = {"username": "alice", "name": "Alice Moreau"}
@@ -321,7 +321,7 @@ def test_events_of_an_unknown_conversation_are_empty_and_create_nothing(
 
 
 def test_an_agents_message_that_did_not_arrive_is_kept_and_reported(agent: StandInAgent) -> None:
-    from bot.handoff.conversations import NotDelivered
+    from bot.console.conversations import NotDelivered
 
     telegram = Channel("relay_telegram")
     assert telegram.output is not None

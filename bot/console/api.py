@@ -7,7 +7,7 @@ writes also need the `X-Relay-Console` header, which other sites cannot send (CS
 Agents work the queue: they open any ticket but a colleague's case in progress, and
 take a colleague's ticket only when it is transferred to them; admins also manage the
 agents, take over or close any ticket, and see them all. The routes are documented in
-bot/handoff/openapi.yml, served at /console/api/v1/openapi.json.
+bot/console/openapi.yml, served at /console/api/v1/openapi.json.
 
 The stores are blocking (SQLAlchemy, the agents file): every call to them runs in a
 worker thread (`asyncio.to_thread`), so the console's polling and a slow database
@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.inbound import bearer, clean_text, credential
+from bot.console.conversations import Conversations, NotDelivered
 from bot.handoff.agents import (
     ROLES,
     Agent,
@@ -39,7 +40,6 @@ from bot.handoff.agents import (
     remove_agent,
 )
 from bot.handoff.context import context, topic_names, transcript
-from bot.handoff.conversations import Conversations, NotDelivered
 from bot.handoff.tickets import (
     MAX_TEXT,
     InvalidRequest,
@@ -56,7 +56,7 @@ from bot.services import Services, of_app
 
 logger = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "console" / "static"
+STATIC = Path(__file__).parent / "static"
 ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
 SPEC = Path(__file__).parent / "openapi.yml"
 COOKIE = "relay_console"

@@ -1,4 +1,4 @@
-"""bot/handoff/gate.py: "never mind" while waiting for a person, and never losing a message.
+"""bot/channels/gate.py: "never mind" while waiting for a person, and never losing a message.
 
 The gate runs against Rasa's in-memory tracker and lock stores (behind a stand-in for
 the Rasa agent with a scripted NLU) and a real ticket store on a temporary SQLite file.
@@ -20,7 +20,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.handoff.gate import MIN_CONFIDENCE, NEVERMIND, Gate
+from bot.channels.gate import MIN_CONFIDENCE, NEVERMIND, Gate
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.services import Services

@@ -26,7 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from bot.channels.payloads import customer_text, offered
-from bot.handoff.conversations import Conversations
+from bot.console.conversations import Conversations
 from bot.handoff.tickets import TicketConflict
 from bot.ops import logs
 from bot.ops.conversation_store import ConversationStoreDown
