@@ -28,7 +28,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run run-scaled test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak bench demo-data profile-training profile-startup
+  privacy-export privacy-delete purge soak bench bench-actions demo-data profile-training profile-startup
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ profile-startup: $(MODEL)  ## Rasa server start-up per phase, Relay before/after
 
 bench: $(MODEL)  ## Relay vs a plain Rasa bot at LEVELS (1,10,50,100) conversations; results/bench/
 	$(PY) -m bot.tools.bench --levels $(LEVELS) --seconds $(BENCH_SECONDS)
+
+bench-actions: $(STAMP)  ## The action server's calls/s with 1 and 2 workers at 1, 10, 50 callers; results/actions/
+	$(PY) -m bot.tools.action_concurrency
 
 # mypy reads its settings (strict, on bot/ and actions/) from pyproject.toml; its incremental cache in
 # .mypy_cache/ keeps a re-run to a few seconds.

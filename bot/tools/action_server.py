@@ -1,6 +1,6 @@
 """Starts Relay's action server: rasa-sdk's, with a credential, readiness and clean logs.
 
-    python -m bot.tools.action_server [--port 5055]
+    python -m bot.tools.action_server [--port 5055] [--workers N]
 
 The actions read customers' orders and change them, so the server answers only
 callers that send `Authorization: Bearer <RELAY_ACTION_TOKEN>` (the Rasa server
@@ -8,6 +8,11 @@ does, from endpoints.yml), listens on 127.0.0.1 unless told otherwise, and allow
 cross-origin browser calls. `GET /health` says the process is up, `GET /ready` that
 the shop's database answers. Each log line names the conversation of the action it
 belongs to, and no secret (bot/ops/logs.py).
+
+rasa-sdk runs one worker's actions on one event loop, and the actions read the shop's
+database there, so a worker runs one action at a time: `--workers` (or
+RELAY_ACTION_WORKERS, default 1) starts that many worker processes on the port
+(`make bench-actions` measures what they give; docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from bot.ops import logs
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "RELAY_ACTION_TOKEN"
+WORKERS_ENV = "RELAY_ACTION_WORKERS"
 OPEN_PATHS = ("/health", "/ready")
 # A call carries the whole conversation so far: allow long ones.
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -73,10 +79,23 @@ def create_app(token: str) -> Sanic:
     return app
 
 
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = 0
+    if not 1 <= workers <= 64:
+        raise argparse.ArgumentTypeError(
+            f"workers must be a whole number from 1 to 64, not {value!r}"
+        )
+    return workers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--interface", default=os.environ.get("SANIC_HOST") or "127.0.0.1")
+    parser.add_argument("--workers", type=_workers, default=os.environ.get(WORKERS_ENV) or "1")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL") or "INFO")
     logs.install()
@@ -87,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     logger.info("Relay's action server listens on %s:%d", args.interface, args.port)
-    app.run(args.interface, args.port, workers=1, access_log=False, motd=False)
+    app.run(args.interface, args.port, workers=args.workers, access_log=False, motd=False)
     return 0
 
 

@@ -88,3 +88,13 @@ def test_it_refuses_to_start_without_a_token(
     monkeypatch.delenv("RELAY_ACTION_TOKEN", raising=False)
     assert main(["--port", "0"]) == 2
     assert "RELAY_ACTION_TOKEN must be set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "two"])
+def test_a_workers_count_out_of_range_is_refused(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--workers", workers])
+    assert exit_.value.code == 2
+    assert "workers must be a whole number from 1 to 64" in capsys.readouterr().err
