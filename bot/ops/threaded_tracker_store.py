@@ -23,6 +23,9 @@ Left on the loop, as Rasa runs them:
   session in the calling thread (NullPool), PostgreSQL a thread-safe pool.
 - other stores than SQL (Relay uses none).
 
+A read whose caller is cancelled (a timeout, as /ready's) returns at once and its thread
+finishes alone; a save's caller waits for its thread first (`_to_the_end`).
+
 RELAY_TRACKER_THREADS=0 leaves the store as Rasa built it (bot/settings.py).
 """
 
@@ -88,6 +91,22 @@ class ThreadedTrackerStore(TrackerStore):
     async def _off_loop(self, method: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(_run, method, *args)
 
+    async def _to_the_end(self, method: Callable[..., Any], *args: Any) -> Any:
+        """`_off_loop`, but a caller cancelled meanwhile (Sanic cancels a request whose client
+        went away) waits until the thread is done, as it did when the call ran on the loop:
+        the thread can't be stopped half way, and the caller's conversation lock must be
+        held until the write is in."""
+        work = asyncio.ensure_future(self._off_loop(method, *args))
+        cancelled = False
+        while not work.done():
+            try:
+                await asyncio.wait({work})  # unlike awaiting it, never cancels it
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        return work.result()
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The inner store's `retrieve`, in a worker thread."""
         tracker: DialogueStateTracker | None = await self._off_loop(self.inner.retrieve, sender_id)
@@ -114,7 +133,7 @@ class ThreadedTrackerStore(TrackerStore):
         if self.inner.event_broker is not None:  # the broker publishes on this loop
             await self.inner.save(tracker)
             return
-        await self._off_loop(self.inner.save, tracker)
+        await self._to_the_end(self.inner.save, tracker)
 
 
 def works_in_threads(store: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,44 @@ def test_the_loop_keeps_going_while_the_database_blocks(tmp_path: Path) -> None:
     assert took >= 2 * BLOCK and gap < STALL
     assert [name for name, _ in slow.calls] == ["save", "retrieve"]
     assert all(thread != "MainThread" for _, thread in slow.calls)
+
+
+def test_a_read_given_up_on_returns_at_once(tmp_path: Path) -> None:
+    """/ready's check has a timeout: it now works while the database blocks."""
+    slow = Slow(sql_store(tmp_path / "tracker.db"), "retrieve")
+    store = FailSafeTrackerStore(ThreadedTrackerStore(slow))
+
+    async def impatient() -> float:
+        began = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(store.retrieve("web-1"), BLOCK / 5)
+        return time.monotonic() - began
+
+    assert asyncio.run(impatient()) < BLOCK / 2
+
+
+def test_a_save_whose_caller_is_cancelled_is_in_before_the_caller_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Sanic cancels a request whose client went away: its conversation's lock is let go
+    only once the save it began is in, as when the save ran on the loop."""
+    inner = sql_store(tmp_path / "tracker.db")
+    store = FailSafeTrackerStore(ThreadedTrackerStore(Slow(inner, "save")))
+    tracker = DialogueStateTracker.from_events("web-1", turn("web-1", 1))
+
+    async def go() -> tuple[bool, float, DialogueStateTracker | None]:
+        saving = asyncio.create_task(store.save(tracker))
+        await asyncio.sleep(BLOCK / 5)  # the save is under way in its thread
+        began = time.monotonic()
+        saving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await saving
+        waited = time.monotonic() - began
+        return saving.cancelled(), waited, await inner.retrieve("web-1")
+
+    cancelled, waited, saved = asyncio.run(go())
+    assert cancelled and waited > BLOCK / 2  # it waited for the thread
+    assert texts(saved) == ["message 1", "answer 1"]
 
 
 def test_a_failing_database_still_raises_as_the_strict_store_does(tmp_path: Path) -> None:
