@@ -44,6 +44,9 @@ class Settings:
         tracker_db: Its database (for SQLite the file); None: `data_dir/tracker.db`.
         tracker_user: Its user name.
         tracker_password: Its password.
+        tracker_threads: Whether the tracker store's database work runs in worker threads
+            instead of on the Rasa server's event loop (RELAY_TRACKER_THREADS, on by
+            default; `0` leaves Rasa's store as it is: bot/ops/threaded_tracker_store.py).
         retention_days: Conversations and closed tickets older than this are purged;
             None keeps them forever.
         redact: Whether emails, phone and card numbers are redacted from the transcripts
@@ -75,6 +78,7 @@ class Settings:
     tracker_db: str | None = None
     tracker_user: str | None = None
     tracker_password: str | None = None
+    tracker_threads: bool = True
     demo_data: bool = True
     retention_days: int | None = None
     redact: bool = False
@@ -169,6 +173,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tracker_db=env.get("RELAY_TRACKER_DB") or None,
         tracker_user=env.get("RELAY_TRACKER_USER") or None,
         tracker_password=env.get("RELAY_TRACKER_PASSWORD") or None,
+        tracker_threads=_flag_or(env, "RELAY_TRACKER_THREADS", True),
         retention_days=_positive_int(env, "RELAY_RETENTION_DAYS"),
         redact=_flag(env, "RELAY_REDACT"),
         webhook_fields=parse_fields(env.get("RELAY_WEBHOOK_FIELDS")),

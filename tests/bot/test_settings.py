@@ -219,3 +219,17 @@ def test_demo_data_goes_only_into_the_embedded_database_unless_asked(env, demo):
 )
 def test_redis_url(value, expected):
     assert load_settings({} if value is None else {"RELAY_REDIS_URL": value}).redis_url == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "threads"),
+    [
+        ({}, True),  # on by default
+        ({"RELAY_TRACKER_THREADS": ""}, True),
+        ({"RELAY_TRACKER_THREADS": "0"}, False),
+        ({"RELAY_TRACKER_THREADS": "off"}, False),
+        ({"RELAY_TRACKER_THREADS": "1"}, True),
+    ],
+)
+def test_tracker_threads_are_on_unless_turned_off(env, threads):
+    assert load_settings(env).tracker_threads is threads
