@@ -20,23 +20,27 @@ This store takes each step in one atomic Redis script, without blocking:
   POLL_SECONDS) goes ahead.
 
 If Redis can't be reached the customer is still answered: the conversation is locked
-in this process only (Rasa's in-memory store), with one warning per outage.
+in this process only (Rasa's in-memory store), with one warning per outage. Redis is
+reached through a `SharedRedis` (bot/shared_redis.py), with the outage policy of the
+flood brakes and Telegram's pacing: short timeouts, and after a failure Redis is left
+alone for a few seconds, so an outage costs a message at most one timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.asyncio import Redis
+
+from bot.shared_redis import RedisDown, SharedRedis
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +49,7 @@ POLL_SECONDS = 0.02
 # A ticket's lease: renewed every third of it while its process lives, so a killed
 # process holds up its conversation for at most this long, whatever the lock's lifetime.
 LEASE_SECONDS = 5.0
-SOCKET_SECONDS = 2.0  # a Redis that stopped answering costs a message this much, once
 WARN_EVERY_SECONDS = 60.0
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # KEYS: counter, queue, ticket-key prefix; ARGV: lifetime ms, keys' lifetime ms.
 _ISSUE = """
@@ -75,6 +77,10 @@ return 0
 """
 
 
+async def _extend(client: Redis, key: str, lease_ms: int) -> None:
+    await client.pexpire(key, lease_ms)
+
+
 def _cancel(task: asyncio.Task[None] | None) -> None:
     if task is not None:
         task.cancel()
@@ -89,7 +95,7 @@ class RedisLockStore(LockStore):
     Args:
         endpoint_config: Rasa's endpoint configuration (its `url`).
         url: The Redis URL, instead of an endpoint configuration.
-        client: A Redis client to use (tests).
+        redis: The Redis to use, instead of one made from the URL.
     """
 
     def __init__(
@@ -97,18 +103,13 @@ class RedisLockStore(LockStore):
         endpoint_config: Any = None,
         *,
         url: str | None = None,
-        client: redis.Redis | None = None,
+        redis: SharedRedis | None = None,
     ) -> None:
         super().__init__()
         url = url or (endpoint_config.url if endpoint_config is not None else None)
-        if client is None and not url:
+        if redis is None and not url:
             raise ValueError("the Redis lock store needs a url (RELAY_REDIS_URL)")
-        self._redis = client or redis.Redis.from_url(
-            str(url), socket_timeout=SOCKET_SECONDS, socket_connect_timeout=SOCKET_SECONDS
-        )
-        self._issue = self._redis.register_script(_ISSUE)
-        self._serving = self._redis.register_script(_SERVING)
-        self._finish = self._redis.register_script(_FINISH)
+        self._redis = redis or SharedRedis(str(url))
         self._local = InMemoryLockStore()
         self._warned_at = -WARN_EVERY_SECONDS
 
@@ -138,12 +139,12 @@ class RedisLockStore(LockStore):
         ticket = -1
         try:
             keys = [counter, queue, prefix]
-            ticket = int(await self._issue(keys=keys, args=[lease_ms, 2 * lifetime_ms]))
+            ticket = int(await self._redis.script(_ISSUE, keys, [lease_ms, 2 * lifetime_ms]))
             renewing = asyncio.create_task(
                 self._renew(f"{prefix}{ticket}", lease_ms, lock_lifetime)
             )
             await self._wait_for_turn(conversation_id, ticket, queue, prefix)
-        except UNREACHABLE as error:
+        except RedisDown as error:
             _cancel(renewing)
             self._warn(error)
             async with self._local.lock(
@@ -163,8 +164,8 @@ class RedisLockStore(LockStore):
 
     async def _leave(self, queue: str, prefix: str, ticket: int) -> None:
         try:
-            await self._finish(keys=[queue, prefix], args=[ticket])
-        except UNREACHABLE as error:  # the ticket's lease runs out by itself
+            await self._redis.script(_FINISH, [queue, prefix], [ticket])
+        except RedisDown as error:  # the ticket's lease runs out by itself
             self._warn(error)
 
     async def _renew(self, key: str, lease_ms: int, lifetime: float) -> None:
@@ -176,15 +177,15 @@ class RedisLockStore(LockStore):
             if loop.time() >= deadline:
                 return  # held too long: the lease lapses and the next message goes ahead
             try:
-                await self._redis.pexpire(key, lease_ms)
-            except UNREACHABLE:
+                await self._redis.run(functools.partial(_extend, key=key, lease_ms=lease_ms))
+            except RedisDown:
                 pass
 
     async def _wait_for_turn(
         self, conversation_id: str, ticket: int, queue: str, prefix: str
     ) -> None:
         while True:
-            serving = int(await self._serving(keys=[queue, prefix]))
+            serving = int(await self._redis.script(_SERVING, [queue, prefix], []))
             if serving == ticket:
                 return
             if serving == -1 or serving > ticket:
@@ -193,14 +194,14 @@ class RedisLockStore(LockStore):
                 )
             await asyncio.sleep(POLL_SECONDS)
 
-    def _warn(self, error: BaseException) -> None:
+    def _warn(self, error: RedisDown) -> None:
         now = time.monotonic()
         if now - self._warned_at >= WARN_EVERY_SECONDS:
             self._warned_at = now
             logger.warning(
                 "Redis can't be reached (%s): conversations are locked in this process only "
                 "until it is back.",
-                type(error).__name__,
+                type(error.error).__name__ if error.error else "it failed a moment ago",
             )
 
     async def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 import pytest
 import redis.asyncio as redis
@@ -73,7 +74,7 @@ async def _test_a_ticket_whose_process_died_expires_and_frees_the_conversation(
     store = RedisLockStore(url=redis_url)
     counter, queue, prefix = store._keys("site-crash")
     # A process took a ticket with a 0.3 s lifetime and was killed before finishing.
-    await store._issue(keys=[counter, queue, prefix], args=[300, 600])
+    await store._redis.script(redis_lock_store._ISSUE, [counter, queue, prefix], [300, 600])
     loop = asyncio.get_running_loop()
     started = loop.time()
     async with store.lock("site-crash", lock_lifetime=10):
@@ -191,3 +192,24 @@ def test_a_live_holder_keeps_its_lease_beyond_it(
 ) -> None:
     monkeypatch.setattr(redis_lock_store, "LEASE_SECONDS", 0.3)
     asyncio.run(_test_a_live_holder_keeps_its_lease_beyond_it(redis_url))
+
+
+async def _test_a_redis_that_stopped_answering_costs_one_message_one_timeout() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        store = RedisLockStore(url=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        loop = asyncio.get_running_loop()
+        took = []
+        for _ in range(4):
+            started = loop.time()
+            async with store.lock("site-silent"):
+                took.append(loop.time() - started)
+        await store.close()
+    # The first waits out the timeout; the next ones don't try Redis again so soon.
+    assert 0.3 <= took[0] < 2.0, took
+    assert all(seconds < 0.1 for seconds in took[1:]), took
+
+
+def test_a_redis_that_stopped_answering_costs_one_message_one_timeout() -> None:
+    asyncio.run(_test_a_redis_that_stopped_answering_costs_one_message_one_timeout())
