@@ -393,9 +393,12 @@ def test_a_failed_message_does_not_hold_up_the_next_and_buttons_wait_their_turn(
     page.get_by_role("button", name="Yes").click()
     send(page, "three")
     expect(page.locator(".typing")).to_be_visible()
-    answer(2, "Done.")
+    answer(2, "Done.", buttons=[{"title": "Undo", "payload": "/deny"}])
     answer(3, "Anything else?")
     expect(page.locator(".typing")).to_have_count(0)
+    # The customer wrote past "Done." before it came: its button is retired, as shown ones are.
+    expect(page.get_by_role("button", name="Undo")).to_be_disabled()
+    expect(page.get_by_role("button", name="Yes")).to_be_disabled()
 
     sent = [json.loads(post.request.post_data) for post in posts]
     assert [body.get("text") or body.get("payload") for body in sent] == [
