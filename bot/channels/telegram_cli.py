@@ -13,7 +13,8 @@ refuses getUpdates while a webhook is set: run `delete-webhook` first.
 added if missing) with the secret, the update types the channel handles and
 `--max-connections` (Telegram's default, 40, unless given): how many updates Telegram
 may have in flight at once. It sends a chat's next update once the webhook answered
-the one before, and the webhook answers once an update is recorded, so a chat's
+the one before (https://grammy.dev/guide/deployment-types; the Bot API reference does
+not say), and the webhook answers once an update is recorded, so a chat's
 updates are recorded in update_id order and handled so (telegram_queue.py); 1 has
 Telegram send every update after the one before, should that ever not hold, at the
 cost of throughput.
