@@ -10,7 +10,14 @@ server's webhook, so the channel handles it exactly as in production. Telegram
 refuses getUpdates while a webhook is set: run `delete-webhook` first.
 
 `set-webhook` registers `<url>/webhooks/relay_telegram/webhook` (the path is
-added if missing) with the secret and the update types the channel handles.
+added if missing) with the secret, the update types the channel handles and
+`--max-connections` (Telegram's default, 40, unless given): how many updates Telegram
+may have in flight at once. It sends a chat's next update once the webhook answered
+the one before (https://grammy.dev/guide/deployment-types; the Bot API reference does
+not say), and the webhook answers once an update is recorded, so a chat's
+updates are recorded in update_id order and handled so (telegram_queue.py); 1 has
+Telegram send every update after the one before, should that ever not hold, at the
+cost of throughput.
 
 Reads TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET and (optionally)
 TELEGRAM_BASE_URL from the environment.
@@ -40,10 +47,12 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = f"/webhooks/{NAME}/webhook"
 POLL_SECONDS = 30  # how long one getUpdates call waits for news
 RETRY_SECONDS = 3.0  # after Telegram or Rasa could not be reached
+MAX_CONNECTIONS = 40  # Telegram's default for setWebhook's max_connections
 
 NO_TOKEN = "Set TELEGRAM_BOT_TOKEN to the token BotFather gave you."
 NO_SECRET = "Set TELEGRAM_WEBHOOK_SECRET (1-256 characters of A-Z, a-z, 0-9, _ and -)."
 NOT_HTTPS = "Telegram only calls webhooks over HTTPS: give an https:// URL."
+BAD_MAX_CONNECTIONS = "--max-connections must be 1-100 (what setWebhook accepts)."
 WEBHOOK_IS_SET = (
     "Telegram refuses getUpdates while a webhook is set: "
     "run `python -m bot.channels.telegram delete-webhook` first."
@@ -126,8 +135,16 @@ async def _run(args: argparse.Namespace, token: str, secret: str, base_url: str)
             return 0
         if args.command == "set-webhook":
             target = webhook_url(args.url)
-            await bot.set_webhook(target, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-            print(f"Telegram now sends @{bot.username}'s updates to {target}")
+            await bot.set_webhook(
+                target,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=args.max_connections,
+            )
+            print(
+                f"Telegram now sends @{bot.username}'s updates to {target} "
+                f"({args.max_connections} at most at once)"
+            )
             return 0
         target = webhook_url(args.rasa)
         print(f"Forwarding @{bot.username}'s updates to {target} (Ctrl-C stops)")
@@ -149,6 +166,12 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     polling.add_argument("--rasa", default="http://localhost:5005", help="the Rasa server")
     setting = commands.add_parser("set-webhook", help="have Telegram POST updates to a URL")
     setting.add_argument("url", help="https://your-host (the webhook path is added)")
+    setting.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        help=f"updates Telegram may send at once, 1-100 (default {MAX_CONNECTIONS})",
+    )
     commands.add_parser("delete-webhook", help="stop Telegram's POSTs (needed before poll)")
     args = parser.parse_args(argv)
 
@@ -162,6 +185,8 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         parser.error(NO_SECRET)
     if args.command == "set-webhook" and not args.url.startswith("https://"):
         parser.error(NOT_HTTPS)
+    if args.command == "set-webhook" and not 1 <= args.max_connections <= 100:
+        parser.error(BAD_MAX_CONNECTIONS)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         return asyncio.run(_run(args, token, secret, base_url))

@@ -10,6 +10,10 @@ row makes that process's inbox its `holder` until `due_at` (a lease, renewed whi
 work goes on). A row whose lease ran out, or that was let go, is *due*: any process's
 retry may claim it, so the updates of a process that crashed come due soon after.
 
+A chat's updates are handled in update_id order by whichever processes hold them:
+recording an update also counts the chat's earlier ones still unhandled (`record_in_line`,
+in the same transaction), and `earlier` tells who holds those, for the queue to wait.
+
 The table lives in the ticket database, on the handoff models' `Base`; nothing here
 imports Rasa.
 """
@@ -25,7 +29,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Text, delete, or_, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,6 +70,24 @@ class TelegramUpdate(Base):
     failure = Column(Text)  # why it was given up; None when it was handled
 
 
+# Built once: recording an update runs these on every update, and building them costs
+# more than running them.
+_INSERT = insert(TelegramUpdate)
+_BEFORE = (
+    TelegramUpdate.chat == bindparam("chat"),
+    TelegramUpdate.update_id < bindparam("update_id"),
+    TelegramUpdate.handled_at.is_(None),
+    TelegramUpdate.received_at >= bindparam("since"),
+)
+_COUNT_EARLIER = select(func.count()).select_from(TelegramUpdate).where(*_BEFORE)
+_EARLIER = select(TelegramUpdate).where(*_BEFORE).order_by(TelegramUpdate.update_id)
+
+
+def _earlier(update_id: int, chat: str, since: datetime) -> dict[str, Any]:
+    """The parameters of `_BEFORE`: the chat's updates before `update_id` since `since`."""
+    return {"chat": chat, "update_id": update_id, "since": since}
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -68,6 +104,7 @@ class RecordedUpdate:
         attempts: How many times handling it failed.
         due: Whether nobody holds it (its lease ran out), so a retry may claim it.
         mine: Whether the inbox that read it holds it.
+        elsewhere: Whether another inbox holds it (its lease has not run out).
         handled_at: When it was handled or given up; None until then.
         failure: Why it was given up; None if it was not.
     """
@@ -79,11 +116,13 @@ class RecordedUpdate:
     attempts: int = 0
     due: bool = False
     mine: bool = False
+    elsewhere: bool = False
     handled_at: datetime | None = None
     failure: str | None = None
 
 
 def _view(row: TelegramUpdate, now: datetime, holder: str) -> RecordedUpdate:
+    held = row.handled_at is None and row.due_at > now and row.holder is not None
     return RecordedUpdate(
         update_id=int(row.update_id),
         chat=row.chat,
@@ -91,7 +130,8 @@ def _view(row: TelegramUpdate, now: datetime, holder: str) -> RecordedUpdate:
         received_at=row.received_at,
         attempts=int(row.attempts),
         due=row.handled_at is None and row.due_at <= now,
-        mine=row.handled_at is None and row.due_at > now and row.holder == holder,
+        mine=held and row.holder == holder,
+        elsewhere=held and row.holder != holder,
         handled_at=row.handled_at,
         failure=row.failure,
     )
@@ -150,22 +190,42 @@ class Inbox:
             False if the update was already recorded (a duplicate, perhaps from another
             process): whoever recorded it first handles it.
         """
+        return self.record_in_line(update_id, chat, payload) is not None
+
+    def record_in_line(
+        self,
+        update_id: int,
+        chat: str,
+        payload: dict[str, Any],
+        within: timedelta = KEPT,
+    ) -> int | None:
+        """Records a new update, held by the caller for a lease, and counts what is before it.
+
+        Args:
+            within: Only earlier updates recorded this recently are counted.
+
+        Returns:
+            How many earlier updates of the chat, recorded in the last `within`, are not
+            handled yet (by any process); None if the update was already recorded (a
+            duplicate, perhaps from another process): whoever recorded it first handles it.
+        """
         now = self._clock()
-        row = TelegramUpdate(
-            update_id=update_id,
-            chat=chat,
-            payload_json=json.dumps(payload, ensure_ascii=False),
-            received_at=now,
-            attempts=0,
-            due_at=now + self._lease,
-            holder=self.holder,
-        )
+        row = {
+            "update_id": update_id,
+            "chat": chat,
+            "payload_json": json.dumps(payload, ensure_ascii=False),
+            "received_at": now,
+            "attempts": 0,
+            "due_at": now + self._lease,
+            "holder": self.holder,
+        }
         try:
             with self._transaction() as session:
-                session.add(row)
+                session.execute(_INSERT, row)
+                before = session.execute(_COUNT_EARLIER, _earlier(update_id, chat, now - within))
+                return int(before.scalar_one())
         except IntegrityError:
-            return False
-        return True
+            return None
 
     def _set(self, update_ids: Iterable[int], *conditions: Any, **values: Any) -> int:
         ids = list(update_ids)
@@ -239,6 +299,14 @@ class Inbox:
                 .order_by(TelegramUpdate.update_id)
                 .all()
             )
+            return [_view(row, now, self.holder) for row in rows]
+
+    def earlier(self, update_id: int, chat: str, within: timedelta) -> list[RecordedUpdate]:
+        """The chat's updates before `update_id`, recorded in the last `within` and not
+        handled yet, in update_id order (with who holds them)."""
+        now = self._clock()
+        with self._transaction() as session:
+            rows = session.execute(_EARLIER, _earlier(update_id, chat, now - within)).scalars()
             return [_view(row, now, self.holder) for row in rows]
 
     def forget(self, older_than: timedelta = KEPT) -> int:

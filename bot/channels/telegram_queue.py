@@ -2,10 +2,18 @@
 
 The webhook hands every update to `UpdateQueue.accept`, which records it in the inbox
 (bot/channels/telegram_inbox.py) before the webhook answers, then handles it in the
-background after the same chat's earlier updates. An update is marked handled once
-Rasa took its message. When the conversation can't be read (`ConversationUnavailable`)
-the update stays unhandled and its chat waits: later updates of that chat are left in
-the inbox too, behind it. A retry loop (`start`, when the server starts) looks at the
+background after the same chat's earlier updates, also those that other processes
+hold: recording it counts the chat's earlier updates still unhandled, and only when
+there are some does the queue look at the inbox again when the update's turn comes in
+this process. While another process works on an earlier one, the update waits (looking
+every `Retries.behind_every` seconds, for at most `Retries.behind_at_most`); when an
+earlier one is left for a retry, was let go, or its holder died (its lease ran out),
+the update is let go too, and the retry loop takes the chat's updates in update_id
+order. An update is marked handled once Rasa took its message.
+
+When the conversation can't be read (`ConversationUnavailable`) the update stays
+unhandled and its chat waits: later updates of that chat are left in the inbox too,
+behind it. A retry loop (`start`, when the server starts) looks at the
 inbox every few seconds and handles the updates that came due, a chat's in update_id
 order, with exponential backoff; after `Retries.attempts` failures an update is given
 up (marked handled with its failure, and logged as an error) so it can't loop forever.
@@ -54,6 +62,10 @@ class Retries:
         max_backoff: The longest wait between two attempts, in seconds.
         attempts: How many failed attempts give an update up.
         max_age: Updates recorded longer ago are neither retried nor recovered on start.
+        behind_every: Seconds between two looks at the inbox while another process works
+            on an earlier update of the same chat.
+        behind_at_most: How long an update waits so before it is let go to the retry
+            loop (which takes it after the earlier one, however long that takes).
     """
 
     every: float = 2.0
@@ -61,6 +73,8 @@ class Retries:
     max_backoff: float = 120.0
     attempts: int = 10
     max_age: timedelta = timedelta(hours=1)
+    behind_every: float = 0.1
+    behind_at_most: float = 5.0
 
     def delay(self, failed: int) -> timedelta:
         """How long to wait after the attempt that follows `failed` earlier failures."""
@@ -105,11 +119,14 @@ class UpdateQueue:
             SQLAlchemyError: It could not be recorded, so it was not accepted.
         """
         self.start()
-        if not await asyncio.to_thread(self.inbox.record, update_id, chat, payload):
+        behind = await asyncio.to_thread(
+            self.inbox.record_in_line, update_id, chat, payload, self._retries.max_age
+        )
+        if behind is None:
             return False
         self._held.add(update_id)
         update = RecordedUpdate(update_id, chat, payload, received_at=utcnow())
-        self._in_order(chat, self._fresh(update))
+        self._in_order(chat, self._fresh(update, behind > 0))
         return True
 
     def start(self) -> None:
@@ -157,11 +174,50 @@ class UpdateQueue:
         if self._chats.get(chat) is task:
             del self._chats[chat]
 
-    async def _fresh(self, update: RecordedUpdate) -> None:
-        if update.chat in self._stalled:
+    async def _fresh(self, update: RecordedUpdate, behind: bool) -> None:
+        """Handles a new update, unless it must wait for a retry of the chat's earlier one.
+
+        `behind`: the chat had earlier updates unhandled when this one was recorded.
+        """
+        if update.chat in self._stalled or (behind and not await self._turn(update)):
             await self._release(update)  # the retry loop takes it after the chat's earlier one
         else:
             await self._attempt(update)
+
+    async def _turn(self, update: RecordedUpdate) -> bool:
+        """Waits while other processes work on the chat's earlier updates.
+
+        This process's own earlier ones are done by now (`_in_order`).
+
+        Returns:
+            True once none is left unhandled; False if one waits for a retry (or its
+            holder's lease ran out), or others took longer than `behind_at_most`.
+        """
+        deadline = time.monotonic() + self._retries.behind_at_most
+        while True:
+            try:
+                earlier = await asyncio.to_thread(
+                    self.inbox.earlier, update.update_id, update.chat, self._retries.max_age
+                )
+            except SQLAlchemyError as error:
+                logger.warning(
+                    "telegram update %s: its chat's earlier updates could not be read (%s): "
+                    "left for a retry",
+                    update.update_id,
+                    error,
+                )
+                return False
+            if not earlier:
+                return True
+            if not all(before.elsewhere for before in earlier) or time.monotonic() >= deadline:
+                logger.info(
+                    "telegram update %s of chat %s waits for the retry of %s",
+                    update.update_id,
+                    update.chat,
+                    [before.update_id for before in earlier],
+                )
+                return False
+            await asyncio.sleep(self._retries.behind_every)
 
     async def _retry(self, updates: list[RecordedUpdate]) -> None:
         for number, update in enumerate(updates):

@@ -77,6 +77,20 @@ def say(url: str, headers: dict[str, str], sender: str, message: str) -> list[di
     return replies
 
 
+def turns(url: str, conversation: str) -> list[tuple[str, list[str]]]:
+    """The conversation as the Rasa server at `url` stored it (its tracker, with the API
+    token): each customer message with the texts the bot sent after it, in order."""
+    status, tracker = http("GET", f"{url}/conversations/{conversation}/tracker?token={TOKEN}")
+    assert status == 200, tracker
+    stored: list[tuple[str, list[str]]] = []
+    for event in tracker["events"]:
+        if event["event"] == "user":
+            stored.append((event["text"], []))
+        elif event["event"] == "bot" and stored and event.get("text"):
+            stored[-1][1].append(event["text"])
+    return stored
+
+
 @dataclass
 class Relay:
     """Handles to a running Relay: its URLs, data folder and processes."""

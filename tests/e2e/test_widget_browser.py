@@ -4,7 +4,8 @@ A customer on the Northpeak demo page opens the widget, tracks an order, presses
 reloads (the conversation comes back), asks for a person and closes the panel; an agent
 claims and replies through the console API (the launcher counts the unread messages), then
 resolves, and the customer rates the help with the stars. Another site listed in
-`allowed_origins` embeds the widget; a site that is not listed cannot use it.
+`allowed_origins` embeds the widget; a site that is not listed cannot use it. Messages
+typed quickly are sent one at a time, in order, each answer under its message.
 
 The Rasa server runs with this test's own credentials file (ROOT/credentials.yml may not
 list the widget). Screenshots: docs/widget_desktop.png and docs/widget_phone.png.
@@ -16,6 +17,7 @@ import functools
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +32,7 @@ from bot.settings import ROOT
 from tests.conftest import FIXED_NOW
 from tests.e2e.browser import browser  # noqa: F401 (fixture)
 from tests.e2e.console import ConsoleClient, create_agents
-from tests.e2e.servers import Relay, free_port, http, start
+from tests.e2e.servers import Relay, free_port, http, start, turns
 
 DESKTOP = ROOT / "docs" / "widget_desktop.png"
 PHONE = ROOT / "docs" / "widget_phone.png"
@@ -66,6 +68,19 @@ SIGNED_IN_PAGE = """\
         data-customer-expires="1800003600" data-customer-signature="{signature}" defer></script>
 </body></html>
 """
+# Three questions a customer types one after another, each answered in one turn.
+QUICK = [
+    "what time do your stores open on saturday?",
+    "how long does shipping take?",
+    "which payment methods do you accept?",
+]
+# The log as the customer sees it: each child's kind and the text of its bubbles.
+LOG_ROWS = """() => Array.from(
+    document.getElementById("relay-widget").shadowRoot.querySelector(".log").children
+).map(node => [
+    node.className,
+    Array.from(node.matches(".msg") ? [node] : node.querySelectorAll(".msg"), m => m.textContent),
+])"""
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> hello?'
 
 
@@ -135,6 +150,26 @@ def send(page: Any, text: str) -> None:
 
 def customer_texts(page: Any) -> list[str]:
     return [text.strip() for text in page.locator(".msg-customer").all_inner_texts()]
+
+
+def shown_turns(page: Any) -> list[tuple[str, list[str]]]:
+    """The log from the customer's first message on: each of their messages with the bot's
+    words shown under it (before their next one)."""
+    shown: list[tuple[str, list[str]]] = []
+    for kind, texts in page.evaluate(LOG_ROWS):
+        if "msg-customer" in kind:
+            shown.append((texts[0], []))
+        elif "turn-bot" in kind and shown:
+            shown[-1][1].extend(texts)
+    return shown
+
+
+def wait_until(page: Any, check: Any, seconds: float = 10.0) -> None:
+    """Lets the page run (and Playwright call the test's routes) until `check()` holds."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"still not true after {seconds} s"
+        page.wait_for_timeout(50)
 
 
 def conversation_of(page: Any) -> str:
@@ -261,6 +296,126 @@ def test_a_customer_is_helped_by_the_bot_then_an_agent_and_rates_the_help(
     assert problems == []
     phone.close()
     desktop.close()
+
+
+def test_quick_messages_are_sent_one_at_a_time_in_order_each_answered_under_it(
+    browser: Any,  # noqa: F811
+    relay: Relay,
+) -> None:
+    """The first message is slow to reach Relay (a busy replica, a slow network): the two
+    typed after it wait in the browser, so Relay stores them after it, as sent."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems = watched(page)
+    url = f"{relay.url}/webhooks/widget/message"
+    network: list[tuple[str, str]] = []  # the browser's own log of POST /message
+
+    def log(what: str, request: Any) -> None:
+        if request.url == url:
+            network.append((what, json.loads(request.post_data or "{}").get("text", "")))
+
+    page.on("request", lambda request: log("sent", request))
+    page.on("requestfinished", lambda request: log("answered", request))
+    held: list[Any] = []
+
+    def slow_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(url, slow_first)
+    page.goto(f"{relay.url}/webhooks/widget/demo")
+    page.get_by_role("button", name="Open chat").click()
+    for text in QUICK:
+        send(page, text)
+    assert customer_texts(page) == QUICK  # each shown at once as the customer's
+    expect(page.locator(".typing")).to_be_visible()
+    page.wait_for_timeout(2000)  # time enough for a message sent now to be answered
+    assert network == [("sent", QUICK[0])]
+    held[0].continue_()
+    expect(page.locator(".typing")).to_have_count(0, timeout=60_000)
+
+    assert network == [(what, text) for text in QUICK for what in ("sent", "answered")]
+    stored = turns(relay.url, conversation_of(page))
+    assert [text for text, _ in stored] == QUICK
+    assert all(answers for _, answers in stored), stored
+    assert shown_turns(page) == stored  # each answer under its own message
+    assert problems == []
+    context.close()
+
+
+def test_a_failed_message_does_not_hold_up_the_next_and_buttons_wait_their_turn(
+    browser: Any,  # noqa: F811
+) -> None:
+    """The script alone, against canned answers (no Rasa): the test answers each POST
+    /message by hand, so it sees that the next one starts only after it answered."""
+    posts: list[Any] = []  # POST /message, in the order the widget sent them, unanswered
+
+    def relay_test(route: Any) -> None:
+        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        if name == "demo":
+            page_text = (STATIC / "demo.html").read_text(encoding="utf-8")
+            route.fulfill(body=page_text, content_type="text/html", headers=PAGE_HEADERS)
+        elif name in ASSETS:
+            route.fulfill(body=(STATIC / name).read_bytes(), content_type=ASSETS[name])
+        elif name == "session":
+            route.fulfill(json={"token": "t.x", "resumed": False, "state": "bot", "agent": None})
+        elif name == "updates":
+            route.fulfill(json={"messages": [], "after": 0, "state": "bot", "agent": None})
+        elif name == "message":
+            posts.append(route)
+        else:
+            route.fulfill(status=404)
+
+    def answer(number: int, *texts: str, buttons: list[dict[str, str]] | None = None) -> None:
+        wait_until(page, lambda: len(posts) > number)
+        page.wait_for_timeout(300)
+        assert len(posts) == number + 1, "the next message waits for this answer"
+        messages = [{"from": "bot", "text": text} for text in texts]
+        if buttons:
+            messages[-1]["buttons"] = buttons  # type: ignore[assignment]
+        posts[number].fulfill(json={"messages": messages, "state": "bot", "agent": None})
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems = watched(page)
+    page.route("http://relay.test/**", relay_test)
+    page.goto("http://relay.test/webhooks/widget/demo")
+    page.get_by_role("button", name="Open chat").click()
+    send(page, "one")
+    send(page, "two")
+    wait_until(page, lambda: len(posts) == 1)
+    page.wait_for_timeout(300)
+    assert len(posts) == 1
+    posts[0].fulfill(status=500, json={"error": "boom"})
+    answer(1, "Shall I?", buttons=[{"title": "Yes", "payload": "/affirm"}])
+    page.get_by_role("button", name="Yes").click()
+    send(page, "three")
+    expect(page.locator(".typing")).to_be_visible()
+    answer(2, "Done.", buttons=[{"title": "Undo", "payload": "/deny"}])
+    answer(3, "Anything else?")
+    expect(page.locator(".typing")).to_have_count(0)
+    # The customer wrote past "Done." before it came: its button is retired, as shown ones are.
+    expect(page.get_by_role("button", name="Undo")).to_be_disabled()
+    expect(page.get_by_role("button", name="Yes")).to_be_disabled()
+
+    sent = [json.loads(post.request.post_data) for post in posts]
+    assert [body.get("text") or body.get("payload") for body in sent] == [
+        "one",
+        "two",
+        "/affirm",
+        "three",
+    ]
+    assert shown_turns(page) == [
+        ("one", ["Sorry, I can't reach the assistant right now. Please try again in a moment."]),
+        ("two", ["Shall I?"]),
+        ("Yes", ["Done."]),
+        ("three", ["Anything else?"]),
+    ]
+    # Chromium reports the failed POST itself; nothing else went wrong.
+    assert [problem for problem in problems if "status of 500" not in problem] == []
+    context.close()
 
 
 def test_what_customers_type_is_shown_as_text(browser: Any, relay: Relay) -> None:  # noqa: F811

@@ -413,15 +413,15 @@ def test_an_update_that_cannot_be_recorded_is_answered_500_and_taken_when_sent_a
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     inbox = inbox_at(tmp_path)
-    record = inbox.record
+    record = inbox.record_in_line
     outage = [OperationalError("INSERT", {}, Exception("unable to open database file"))]
 
-    def flaky(*args: Any) -> bool:
+    def flaky(*args: Any) -> int | None:
         if outage:
             raise outage.pop()
         return record(*args)
 
-    monkeypatch.setattr(inbox, "record", flaky)
+    monkeypatch.setattr(inbox, "record_in_line", flaky)
     telegram = channel(api, inbox)
     handler = Recorder()
     update = message_update("where is my order 100231")

@@ -87,6 +87,13 @@ def test_set_webhook_registers_the_secret_and_the_update_types(api: TelegramApi)
     assert call.params["url"] == "https://bot.example.com/webhooks/relay_telegram/webhook"
     assert call.params["secret_token"] == SECRET
     assert call.json("allowed_updates") == ["message", "edited_message", "callback_query"]
+    assert call.params["max_connections"] == "40"  # Telegram's default, stated
+
+
+def test_set_webhook_may_have_telegram_send_one_update_at_a_time(api: TelegramApi) -> None:
+    assert main(["set-webhook", "https://bot.example.com", "--max-connections", "1"], env(api)) == 0
+    [call] = api.requests("setWebhook")
+    assert call.params["max_connections"] == "1"
 
 
 def test_delete_webhook(api: TelegramApi) -> None:
@@ -101,8 +108,10 @@ def test_delete_webhook(api: TelegramApi) -> None:
         (["poll"], {"TELEGRAM_WEBHOOK_SECRET": ""}, "TELEGRAM_WEBHOOK_SECRET"),
         (["set-webhook", "https://x.example"], {"TELEGRAM_WEBHOOK_SECRET": "a b"}, "A-Z"),
         (["set-webhook", "http://x.example"], {}, "HTTPS"),
+        (["set-webhook", "https://x.example", "--max-connections", "0"], {}, "1-100"),
+        (["set-webhook", "https://x.example", "--max-connections", "101"], {}, "1-100"),
     ],
-    ids=["no token", "no secret", "bad secret", "plain http"],
+    ids=["no token", "no secret", "bad secret", "plain http", "no connection", "too many"],
 )
 def test_missing_settings_are_explained(
     api: TelegramApi,

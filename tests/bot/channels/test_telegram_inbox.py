@@ -58,6 +58,47 @@ def test_the_payload_comes_back_as_it_was_sent(inbox: Inbox) -> None:
     assert inbox.unhandled(HOUR)[0].payload == payload
 
 
+def test_recording_counts_the_chats_earlier_updates_still_unhandled(
+    inbox: Inbox, clock: WallClock
+) -> None:
+    assert inbox.record_in_line(10, "1001", update(10)) == 0
+    clock.advance(hours=2)  # 10 is older than an hour from here on
+    assert inbox.record_in_line(11, "1001", update(11)) == 1
+    assert inbox.record_in_line(12, "1002", update(12, chat=1002)) == 0  # another chat
+    assert inbox.record_in_line(13, "1001", update(13), within=HOUR) == 1  # 11, not 10
+    inbox.handled(11)
+    assert inbox.record_in_line(14, "1001", update(14), within=HOUR) == 1  # 13
+    assert inbox.record_in_line(14, "1001", update(14)) is None  # a duplicate
+    assert inbox.record_in_line(9, "1001", update(9)) == 0  # later ids are not before it
+
+
+def test_earlier_says_who_holds_the_chats_earlier_updates(
+    url: str, inbox: Inbox, clock: WallClock
+) -> None:
+    other = Inbox(make_engine(url), clock)
+    inbox.record(1, "1001", update(1))
+    other.record(2, "1001", update(2))
+    other.record(3, "1001", update(3))
+    other.failed(3, timedelta(seconds=60))  # waits for a retry, held by nobody
+    inbox.record(4, "1002", update(4, chat=1002))
+    seen = inbox.earlier(5, "1001", HOUR)
+    assert [(u.update_id, u.mine, u.elsewhere, u.due) for u in seen] == [
+        (1, True, False, False),
+        (2, False, True, False),
+        (3, False, False, False),
+    ]
+    assert [u.update_id for u in inbox.earlier(3, "1001", HOUR)] == [1, 2]
+    other.handled(2)
+    clock.advance(seconds=LEASE.total_seconds())  # 1's lease ran out
+    assert [(u.update_id, u.mine, u.due) for u in inbox.earlier(5, "1001", HOUR)] == [
+        (1, False, True),
+        (3, False, False),
+    ]
+    assert [u.elsewhere for u in other.earlier(5, "1001", HOUR)] == [False, False]
+    clock.advance(hours=1)
+    assert inbox.earlier(5, "1001", HOUR) == []  # too old to wait for
+
+
 def test_the_table_is_made_on_first_use_not_before(url: str, clock: WallClock) -> None:
     engine = make_engine(url)
     inbox = Inbox(engine, clock)

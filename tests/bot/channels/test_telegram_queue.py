@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ class Rasa:
         self.tried: list[str] = []
         self.failing = dict(failing or {})
         self.slow = slow
+        self.taken_at: dict[str, float] = {}  # time.monotonic() when a text was taken
 
     async def __call__(self, payload: dict[str, Any]) -> None:
         text = payload["message"]["text"]
@@ -45,6 +47,7 @@ class Rasa:
         if self.slow and text.startswith("slow"):
             await asyncio.sleep(self.slow)
         self.texts.append(text)
+        self.taken_at[text] = time.monotonic()
 
 
 def update(update_id: int, text: str, chat: int = 1001) -> dict[str, Any]:
@@ -53,6 +56,14 @@ def update(update_id: int, text: str, chat: int = 1001) -> dict[str, Any]:
 
 async def accept(queue: UpdateQueue, *updates: dict[str, Any]) -> list[bool]:
     return [await queue.accept(u["update_id"], str(u["message"]["chat"]["id"]), u) for u in updates]
+
+
+async def running(*queues: UpdateQueue) -> None:
+    """Starts the queues' retry loops, and lets their first round (the start's recovery) pass:
+    processes that were already running when the test's updates come."""
+    for queue in queues:
+        queue.start()
+    await asyncio.sleep(0.1)
 
 
 def test_an_update_is_recorded_before_it_is_handled_and_marked_after(tmp_path: Path) -> None:
@@ -93,10 +104,10 @@ def test_an_update_that_cannot_be_recorded_is_not_accepted(
     inbox = inbox_at(tmp_path)
     rasa = Rasa()
 
-    def down(*args: Any) -> bool:
+    def down(*args: Any) -> int | None:
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(inbox, "record", down)
+    monkeypatch.setattr(inbox, "record_in_line", down)
 
     async def scenario() -> None:
         queue = UpdateQueue(inbox, rasa, FAST)
@@ -216,6 +227,99 @@ def test_on_start_what_was_left_unhandled_is_handled_in_order(tmp_path: Path) ->
     assert [text for text in rasa.texts if text in ("first", "second")] == ["first", "second"]
     assert set(rasa.texts) == {"first", "second", "tom", "after the held one"}
     assert not handled(inbox, 4)  # older than an hour: not recovered
+
+
+def test_an_update_waits_for_the_chats_earlier_one_on_another_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rasa = Rasa(slow=0.5)  # both processes' Rasa: one conversation store
+
+    async def scenario() -> None:
+        first = UpdateQueue(inbox_at(tmp_path), rasa, FAST)
+        second = UpdateQueue(inbox_at(tmp_path), rasa, FAST)
+        await running(first, second)
+        await accept(first, update(1, "slow first"))  # Telegram sends 2 once 1 is answered
+        await accept(second, update(2, "second"), update(3, "tom", 1002))
+        await first.idle()
+        await second.idle()
+        await first.close()
+        await second.close()
+
+    with caplog.at_level(logging.INFO, logger="bot.channels.telegram_queue"):
+        asyncio.run(scenario())
+    assert rasa.texts == ["tom", "slow first", "second"]  # other chats do not wait
+    assert rasa.tried.count("second") == 1
+    assert not any("waits for the retry" in r.message for r in caplog.records)  # it was polled
+
+
+def test_an_update_waits_for_the_retry_of_the_chats_earlier_one_on_another_process(
+    tmp_path: Path,
+) -> None:
+    first_inbox, second_inbox = inbox_at(tmp_path), inbox_at(tmp_path)
+    rasa = Rasa(failing={"first": 1})
+    patient = Retries(every=0.02, backoff=0.4, attempts=4)
+
+    async def scenario() -> None:
+        first = UpdateQueue(first_inbox, rasa, patient)
+        second = UpdateQueue(second_inbox, rasa, FAST)
+        await running(first, second)
+        await accept(first, update(1, "first"))
+        await first.idle()  # left for a retry in 0.4 s
+        await accept(second, update(2, "second"))
+        await until(lambda: handled(second_inbox, 1) and handled(second_inbox, 2))
+        await first.close()
+        await second.close()
+
+    asyncio.run(scenario())
+    assert rasa.texts == ["first", "second"]
+    assert rasa.tried == ["first", "first", "second"]
+
+
+def test_a_dead_holder_holds_its_chat_up_until_its_lease_runs_out_not_longer(
+    tmp_path: Path,
+) -> None:
+    lease = timedelta(seconds=0.6)
+    dead = inbox_at(tmp_path, lease=lease)
+    rasa = Rasa()
+
+    async def scenario() -> float:
+        queue = UpdateQueue(inbox_at(tmp_path), rasa, FAST)
+        await running(queue)
+        dead.record(1, "1001", update(1, "first"))  # and its process died before handling it
+        recorded = time.monotonic()
+        await accept(queue, update(2, "second"))
+        await until(lambda: "second" in rasa.texts)
+        await queue.close()
+        return recorded
+
+    recorded = asyncio.run(scenario())
+    assert rasa.texts == ["first", "second"]  # the retry loop took 1 once its lease ran out
+    waited = rasa.taken_at["second"] - recorded
+    assert lease.total_seconds() <= waited < lease.total_seconds() + 1.0, waited
+
+
+def test_an_update_behind_a_long_turn_elsewhere_is_left_to_the_retry_loop(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rasa = Rasa(slow=0.8)
+    brief = Retries(every=0.02, backoff=0.02, attempts=4, behind_every=0.02, behind_at_most=0.2)
+
+    async def scenario() -> None:
+        first = UpdateQueue(inbox_at(tmp_path), rasa, FAST)
+        second = UpdateQueue(inbox_at(tmp_path), rasa, brief)
+        await running(first, second)
+        await accept(first, update(1, "slow first"))
+        await accept(second, update(2, "second"))
+        await second.idle()  # gave up waiting after 0.2 s: the update was let go
+        assert rasa.texts == []
+        await until(lambda: rasa.texts == ["slow first", "second"])
+        await first.close()
+        await second.close()
+
+    with caplog.at_level(logging.INFO, logger="bot.channels.telegram_queue"):
+        asyncio.run(scenario())
+    assert rasa.tried.count("second") == 1
+    assert any("2 of chat 1001 waits for the retry of [1]" in r.message for r in caplog.records)
 
 
 def test_an_update_being_worked_on_is_not_taken_by_another_process(tmp_path: Path) -> None:

@@ -14,6 +14,10 @@
  * Everything customers, agents and the bot write is put on the page as text
  * (textContent), never as HTML; links and images are limited to http(s) (and data:
  * images). The widget lives in a shadow root, so the page's styles and its own don't mix.
+ *
+ * A customer's messages (typed, or a button's payload) go to Relay one at a time, each
+ * once the one before was answered or failed, so Relay takes them in the order sent
+ * even when several of its processes serve the conversation (see Widget.prototype.send).
  */
 (function () {
   "use strict";
@@ -177,6 +181,7 @@
     this.timer = null;
     this.connecting = null;
     this.busy = 0;
+    this.queue = Promise.resolve();  // the customer's messages, sent one after another
     this.build();
     if (this.token) { this.connect().catch(function () { /* retried on open or send */ }); }
   }
@@ -473,11 +478,42 @@
     this.send({text: text}, text);
   };
 
+  /**
+   * Shows the customer's message at once, and sends it once their earlier ones have been
+   * answered (or have failed): one POST /message at a time, so that Relay gets a customer's
+   * messages in the order they were sent, whichever of its processes takes each. The answer
+   * (or an apology) goes under its own message; the typing dots show while any is on its way.
+   */
   Widget.prototype.send = function (message, shown, payload) {
     var self = this;
-    this.renderCustomer(shown, payload);  // and retires the buttons shown so far
+    var place = {after: this.renderCustomer(shown, payload)};  // and retires the buttons shown so far
     this.scrollDown(true);
     this.showTyping(true);
+    this.queue = this.queue.then(function () {
+      return self.deliver(message).then(function (reply) {
+        self.showTyping(false);
+        (reply.messages || []).forEach(function (m) {
+          place.after = self.renderBot(m, true, place.after);
+          // Buttons answering a message the customer has written past are retired at once.
+          if (self.writtenPast(place.after)) { self.disableChoices(place.after); }
+        });
+        self.setState(reply.state, reply.agent, false, place);
+      }, function (error) {
+        self.showTyping(false);
+        self.renderBot({
+          text: error.said || (error.status === 413
+            ? "Sorry, that message is too long. Please send a shorter one."
+            : "Sorry, I can't reach the assistant right now. Please try again in a moment.")
+        }, false, place.after).classList.add("msg-error");
+      }).catch(function (error) {
+        console.error("Relay widget: an answer could not be shown", error);  // the next message still goes
+      });
+    });
+  };
+
+  /** POSTs one message; a 503 is tried again, an expired session is replaced once. */
+  Widget.prototype.deliver = function (message) {
+    var self = this;
     var attempt = function () {
       return self.connect().then(function () {
         return self.api("POST", "/message", Object.assign({token: self.token}, message), 60000);
@@ -492,24 +528,21 @@
         });
       });
     };
-    retried(RETRIES, RETRY_MS).catch(function (error) {
+    return retried(RETRIES, RETRY_MS).catch(function (error) {
       if (error.status === 401 || error.status === 403) {
         self.forget();
         return attempt();  // the session was no longer valid: start a new one, once
       }
       throw error;
-    }).then(function (reply) {
-      self.showTyping(false);
-      (reply.messages || []).forEach(function (m) { self.renderBot(m, true); });
-      self.setState(reply.state, reply.agent, false);
-    }).catch(function (error) {
-      self.showTyping(false);
-      self.renderBot({
-        text: error.said || (error.status === 413
-          ? "Sorry, that message is too long. Please send a shorter one."
-          : "Sorry, I can't reach the assistant right now. Please try again in a moment.")
-      }, false).classList.add("msg-error");
     });
+  };
+
+  /** Whether the customer has written something after `node` (a later message of theirs). */
+  Widget.prototype.writtenPast = function (node) {
+    for (var next = node.nextElementSibling; next; next = next.nextElementSibling) {
+      if (next.classList.contains("msg-customer")) { return true; }
+    }
+    return false;
   };
 
   // --- Rendering ----------------------------------------------------------------------
@@ -522,9 +555,12 @@
     if (force || this.nearBottom()) { this.log.scrollTop = this.log.scrollHeight; }
   };
 
-  Widget.prototype.append = function (node) {
+  /** Puts `node` in the log: right after `after` (an earlier turn) if given, else last. */
+  Widget.prototype.append = function (node, after) {
     var stick = this.nearBottom();
-    if (this.typing.parentNode) {
+    if (after && after.parentNode === this.log) {
+      this.log.insertBefore(node, after.nextSibling);
+    } else if (this.typing.parentNode) {
       this.log.insertBefore(node, this.typing);
     } else {
       this.log.appendChild(node);
@@ -553,8 +589,11 @@
     return this.append(bubble);
   };
 
-  /** A message of the bot or an agent; `live` ones count as unread while closed. */
-  Widget.prototype.renderBot = function (message, live) {
+  /**
+   * A message of the bot or an agent; `live` ones count as unread while closed. It goes
+   * right after `after` if given (under the message it answers), else last.
+   */
+  Widget.prototype.renderBot = function (message, live, after) {
     var agent = message.from === "agent";
     var group = el("div", "turn " + (agent ? "turn-agent" : "turn-bot"));
     if (agent) {
@@ -587,7 +626,7 @@
       this.unread += 1;
       this.updateLauncher();
     }
-    return this.append(group);
+    return this.append(group, after);
   };
 
   Widget.prototype.choices = function (buttons) {
@@ -662,20 +701,24 @@
     });
   };
 
-  Widget.prototype.disableChoices = function () {
-    var rows = this.log.querySelectorAll(".choices:not(.done)");
+  /** Retires the buttons in the log (or only those in `within`). */
+  Widget.prototype.disableChoices = function (within) {
+    var rows = (within || this.log).querySelectorAll(".choices:not(.done)");
     Array.prototype.forEach.call(rows, function (row) {
       row.classList.add("done");
       Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) { b.disabled = true; });
     });
   };
 
-  Widget.prototype.notice = function (text) {
-    return this.append(el("div", "notice", text));
+  Widget.prototype.notice = function (text, after) {
+    return this.append(el("div", "notice", text), after);
   };
 
-  /** Who handles the conversation: header line, and a banner when it changes. */
-  Widget.prototype.setState = function (state, agent, quiet) {
+  /**
+   * Who handles the conversation: header line, and a banner when it changes (after
+   * `place.after`, moved on past it, when the change came with the answer to a message).
+   */
+  Widget.prototype.setState = function (state, agent, quiet, place) {
     state = state === "agent" || state === "waiting" ? state : "bot";
     var before = this.state;
     this.state = state;
@@ -691,13 +734,11 @@
     }
     this.frame.classList.toggle("with-agent", state === "agent");
     if (quiet || before === null || before === state) { return; }
-    if (state === "agent") {
-      this.notice("An agent has joined the chat");
-    } else if (state === "waiting") {
-      this.notice("Waiting for a person from our team");
-    } else {
-      this.notice("You're talking to the bot again");
-    }
+    var text = state === "agent" ? "An agent has joined the chat"
+      : state === "waiting" ? "Waiting for a person from our team"
+      : "You're talking to the bot again";
+    var banner = this.notice(text, place && place.after);
+    if (place) { place.after = banner; }
     this.schedule();
   };
 
