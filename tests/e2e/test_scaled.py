@@ -3,8 +3,9 @@
 Real servers throughout (Debian's postgresql, redis-server and nginx, the trained
 model, the action server): a burst from one customer spread over both replicas is
 processed once per message, a ticket opened through one replica is
-worked from the console on the other, and a replica killed in the middle of a burst
-loses nothing that was accepted.
+worked from the console on the other, a Telegram chat whose updates alternate between
+the replicas is answered in update_id order, and a replica killed in the middle of a
+burst loses nothing that was accepted.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ import pytest
 from bot.tools.scaled.servers import ServerMissing
 from bot.tools.scaled.stack import ScaledPorts, ScaledStack
 from tests.conftest import FIXED_NOW
+from tests.e2e import telegram_api
+from tests.e2e.conftest import TELEGRAM_SECRET
 from tests.e2e.console import ConsoleClient, create_agents, pushed
 from tests.e2e.servers import BACKEND, MODEL, REST_TOKEN, TOKEN, http, say, site
+from tests.e2e.telegram_api import TelegramApi, message_update
 
 # A burst: messages arrive faster than a turn takes.
 STAGGER_SECONDS = 0.15
@@ -62,14 +66,22 @@ class Door:
 
 
 @pytest.fixture(scope="module")
-def scaled() -> Iterator[ScaledStack]:
+def scaled(api: TelegramApi) -> Iterator[ScaledStack]:
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train`")
     # Not under pytest's private temporary directory: PostgreSQL runs as `postgres`.
     data_dir = Path(tempfile.mkdtemp(prefix="relay-scaled-"))
     data_dir.chmod(0o711)
     create_agents(data_dir)
-    extra = {"RELAY_API_TOKEN": TOKEN, "RELAY_NOW": FIXED_NOW, "RELAY_WEBHOOK_URL": "", **BACKEND}
+    extra = {
+        "RELAY_API_TOKEN": TOKEN,
+        "RELAY_NOW": FIXED_NOW,
+        "RELAY_WEBHOOK_URL": "",
+        "TELEGRAM_BOT_TOKEN": telegram_api.TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_BASE_URL": api.base_url,
+        **BACKEND,
+    }
     stack = ScaledStack(data_dir, MODEL, ScaledPorts.free(2), extra=extra, logs=True)
     try:
         stack.start()
@@ -211,6 +223,36 @@ def test_a_ticket_opened_through_one_replica_is_worked_from_the_console_on_the_o
     ticket = ConsoleClient(first).login("alice").ticket_for(site(sender))  # type: ignore[arg-type]
     assert ticket["transcript"][-1]["text"] == "thanks, order 100240 please"
     alice.act(ticket["id"], "resolve")
+
+
+def test_a_telegram_chat_is_answered_in_order_across_replicas(
+    scaled: ScaledStack, api: TelegramApi
+) -> None:
+    # Telegram sends a chat's next update when the webhook answered the last one; the
+    # webhook answers once the update is recorded, long before its turn is over. Here
+    # the updates alternate between the replicas, as a balancer may send them.
+    user = {"id": 5550201, "is_bot": False, "first_name": "Ola"}
+    texts = QUESTIONS[:8]
+    for number, text in enumerate(texts):
+        status, body = http(
+            "POST",
+            f"{scaled.replica_url(number % 2)}/webhooks/relay_telegram/webhook",
+            message_update(text, user=user),
+            headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+        )
+        assert status == 200, body
+    conversation = f"telegram-{user['id']}"
+    deadline = time.monotonic() + 120
+    while len(stored := _user_texts(scaled, conversation)) < len(texts):
+        assert time.monotonic() < deadline, stored
+        time.sleep(0.5)
+    assert stored == texts, _story(scaled, conversation)
+    answers = api.wait_for(
+        lambda calls: len([c for c in calls if c.chat_id == str(user["id"])]) >= len(texts),
+        seconds=60,
+        method="sendMessage",
+    )
+    assert len([c for c in answers if c.chat_id == str(user["id"])]) >= len(texts)
 
 
 def test_a_replica_killed_mid_burst_loses_no_accepted_message(scaled: ScaledStack) -> None:
