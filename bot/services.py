@@ -17,6 +17,7 @@ is set (bot/shared_redis.py), and in the process's memory otherwise (one process
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from bot.shop.lookup_limits import LookupLimits
 from bot.shop.repository import ShopRepository, init_db, make_engine
 from bot.sliding_window import Limit, LocalWindow, RecentEvents
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 CONTEXT_KEY = "services"
 
@@ -72,6 +75,28 @@ class Clock:
 
     def today(self) -> date:
         return self.now().date()
+
+
+# What the Rasa server's channels, console and gate use from their first request on,
+# each after what it is made from (warm(): made at start-up, off the event loop). The
+# shop's repository and look-up limits are the action server's.
+WARM = (
+    "engine",
+    "facts",
+    "clock",
+    "replies",
+    "rules",
+    "tickets",
+    "outbox",
+    "sessions",
+    "devices",
+    "redis",
+    "guard",
+    "hasher",
+    "telegram_limiter",
+    "telegram_payloads",
+    "webhook",
+)
 
 
 class _Once(Generic[T]):
@@ -263,6 +288,26 @@ class Services:
     @_Once
     def hasher(self) -> Hasher:
         return Hasher()
+
+    def warm(self, names: tuple[str, ...] = WARM) -> list[str]:
+        """Makes the services `names` now, so no request pays for them on the event loop.
+
+        Blocking (files, the database's schema, a fresh SQLite's demo data): the Rasa
+        server calls it in a worker thread as it starts. A service that can't be made
+        now (its database is down) is left to be made on first use, as it would be
+        without this, and logged.
+
+        Returns:
+            The names of the services that could not be made.
+        """
+        failed = []
+        for name in names:
+            try:
+                getattr(self, name)
+            except Exception as error:  # the server still starts; first use tries again
+                logger.warning("%s not ready at start-up (%s): made on first use", name, error)
+                failed.append(name)
+        return failed
 
     def agents(self) -> dict[str, Agent]:
         """Read on every call, so an agent added with `make agent` can sign in at once."""

@@ -8,13 +8,14 @@ show it to every user of the machine. Before the server starts, log lines are gi
 the conversation id and stripped of secrets (bot/ops/logs.py) and request bodies are
 limited (MAX_REQUEST_BYTES) and the model loads in half the time
 (bot/ops/model_loading.py: no training step to build DIET and TED); once the model is loaded,
-the agent is hardened (bot/ops/hardening.py) and webhook deliveries left pending by a
-restart go out.
+the agent is hardened (bot/ops/hardening.py) and Relay's services are made in a worker
+thread (`Services.warm`), webhook deliveries left pending by a restart going out.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -34,7 +35,10 @@ async def _on_start(app: Any, loop: Any) -> None:
 
     services = of_app(app)
     harden(getattr(app.ctx, "agent", None), services)
-    assert services.webhook  # sends the ticket events still pending from before a restart
+    # Stores, schema, files and the webhook (which sends the ticket events still pending
+    # from before a restart) are made now, in a worker thread, not by the first requests
+    # on the event loop.
+    await asyncio.to_thread(services.warm)
     logger.info("Relay's Rasa server is ready")
 
 

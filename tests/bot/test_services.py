@@ -26,7 +26,7 @@ from bot.handoff.rules import HandoffRules
 from bot.handoff.tickets import TicketStore
 from bot.handoff.webhook import Webhook
 from bot.redis_window import RedisWindow
-from bot.services import Clock, Services, of_app
+from bot.services import WARM, Clock, Services, of_app
 from bot.settings import DEFAULT_HANDOFF_FILE, load_settings
 from bot.shared_redis import SharedRedis
 from bot.shop.facts import ShopFacts
@@ -86,6 +86,28 @@ def test_nothing_connects_until_a_service_is_used(data_dir: Path) -> None:
     assert not (data_dir / "tickets.db").exists()
     assert services.tickets
     assert (data_dir / "tickets.db").exists()
+
+
+def test_warming_up_makes_the_servers_services_before_any_request(data_dir: Path) -> None:
+    services = Services.from_settings()
+    assert services.warm() == []
+    assert set(WARM) <= set(services._made)
+    assert (data_dir / "tickets.db").exists()  # the schema is there: no request makes it
+    assert "repository" not in services._made  # the shop's data is the action server's
+
+
+def test_a_service_that_cannot_be_made_at_start_up_is_made_on_first_use(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = data_dir / "blocked"
+    blocked.write_text("a file where the database's folder should be")
+    monkeypatch.setenv("RELAY_SHOP_DB_URL", f"sqlite:///{blocked / 'shop.db'}")
+    services = Services.from_settings()
+    assert "tickets" in services.warm()  # its database can't be opened yet
+    assert "tickets not ready at start-up" in caplog.text
+    assert "facts" in services._made  # the rest was made
+    blocked.unlink()
+    assert services.tickets.queue() == []
 
 
 def test_the_services_share_one_engine(data_dir: Path) -> None:
