@@ -32,11 +32,13 @@ RASA_DEFAULTS = {"utter_default", "utter_ask_rephrase"}
 
 
 def _actions_source() -> str:
-    """The code that chooses responses: the actions, the console (bot/handoff), the channels
-    and the fallbacks that answer while the action server is down (bot/ops)."""
+    """The code that chooses responses: the actions, the handoff and the console
+    (bot/handoff, bot/console), the channels and the fallbacks that answer while the action
+    server is down (bot/ops)."""
     paths = [
         *(ROOT / "actions").glob("*.py"),
         *(ROOT / "bot" / "handoff").glob("*.py"),
+        *(ROOT / "bot" / "console").glob("*.py"),
         *(ROOT / "bot" / "channels").glob("*.py"),
         *(ROOT / "bot" / "ops").glob("*.py"),
     ]

@@ -6,6 +6,7 @@ import http.server
 import re
 import subprocess
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,8 +156,15 @@ def test_requests_are_spread_over_both_replicas_and_logged(
     answers = [_get(url) for _ in range(REQUESTS)]
     assert set(answers) == {"one", "two"}
 
-    log = nginx.access_log.read_text(encoding="utf-8")
-    served = re.findall(r"upstream=127\.0\.0\.1:(\d+) upstream_status=200", log)
+    # nginx writes a request's line once it has sent the answer: the last one may come
+    # a moment after the client has read it.
+    deadline = time.monotonic() + 5
+    while True:
+        log = nginx.access_log.read_text(encoding="utf-8")
+        served = re.findall(r"upstream=127\.0\.0\.1:(\d+) upstream_status=200", log)
+        if len(served) >= REQUESTS or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(served) == REQUESTS
     assert set(served) == {str(backend.port) for backend in backends}
 
