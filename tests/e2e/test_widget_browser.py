@@ -180,6 +180,25 @@ def conversation_of(page: Any) -> str:
     return "widget-" + token.split(".")[0]
 
 
+def _canned(route: Any, message: Any) -> None:
+    """A widget backend without Rasa: the demo page, the assets, a new session and no
+    updates; each POST /message is handed to `message` (a route the test answers)."""
+    name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+    if name == "demo":
+        page_text = (STATIC / "demo.html").read_text(encoding="utf-8")
+        route.fulfill(body=page_text, content_type="text/html", headers=PAGE_HEADERS)
+    elif name in ASSETS:
+        route.fulfill(body=(STATIC / name).read_bytes(), content_type=ASSETS[name])
+    elif name == "session":
+        route.fulfill(json={"token": "t.x", "resumed": False, "state": "bot", "agent": None})
+    elif name == "updates":
+        route.fulfill(json={"messages": [], "after": 0, "state": "bot", "agent": None})
+    elif name == "message":
+        message(route)
+    else:
+        route.fulfill(status=404)
+
+
 def test_a_customer_is_helped_by_the_bot_then_an_agent_and_rates_the_help(
     browser: Any,  # noqa: F811
     relay: Relay,
@@ -353,20 +372,7 @@ def test_a_failed_message_does_not_hold_up_the_next_and_buttons_wait_their_turn(
     posts: list[Any] = []  # POST /message, in the order the widget sent them, unanswered
 
     def relay_test(route: Any) -> None:
-        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
-        if name == "demo":
-            page_text = (STATIC / "demo.html").read_text(encoding="utf-8")
-            route.fulfill(body=page_text, content_type="text/html", headers=PAGE_HEADERS)
-        elif name in ASSETS:
-            route.fulfill(body=(STATIC / name).read_bytes(), content_type=ASSETS[name])
-        elif name == "session":
-            route.fulfill(json={"token": "t.x", "resumed": False, "state": "bot", "agent": None})
-        elif name == "updates":
-            route.fulfill(json={"messages": [], "after": 0, "state": "bot", "agent": None})
-        elif name == "message":
-            posts.append(route)
-        else:
-            route.fulfill(status=404)
+        _canned(route, posts.append)
 
     def answer(number: int, *texts: str, buttons: list[dict[str, str]] | None = None) -> None:
         wait_until(page, lambda: len(posts) > number)
@@ -492,20 +498,7 @@ def test_what_the_bot_sends_is_rendered_safely(browser: Any) -> None:  # noqa: F
     held: list[Any] = []
 
     def relay_test(route: Any) -> None:
-        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
-        if name == "demo":
-            page_text = (STATIC / "demo.html").read_text(encoding="utf-8")
-            route.fulfill(body=page_text, content_type="text/html", headers=PAGE_HEADERS)
-        elif name in ASSETS:
-            route.fulfill(body=(STATIC / name).read_bytes(), content_type=ASSETS[name])
-        elif name == "session":
-            route.fulfill(json={"token": "t.x", "resumed": False, "state": "bot", "agent": None})
-        elif name == "updates":
-            route.fulfill(json={"messages": [], "after": 0, "state": "bot", "agent": None})
-        elif name == "message":
-            held.append(route)  # answered below, once the typing indicator was seen
-        else:
-            route.fulfill(status=404)
+        _canned(route, held.append)  # messages answered below, once the typing indicator was seen
 
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
