@@ -5,7 +5,7 @@ Methods return typed, JSON-ready records (bot/handoff/views.py), so the action s
 the console API and tests share them without SQLAlchemy leaking out. Rule violations raise a
 `TicketError` whose subclass says what went wrong (no such ticket, a conflicting
 state, an agent who may not, an invalid request); the web layer decides what that
-means in HTTP (bot/console/api.py).
+means in HTTP (bot/console/responses.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ The routes themselves run against the real Rasa server in tests/e2e/test_handoff
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,8 @@ import pytest
 import yaml
 from sanic import Sanic
 
-from bot.console import api
-from bot.console.conversations import NotDelivered
+from bot.console import access, api, responses
 from bot.handoff.agents import add_agent
-from bot.handoff.tickets import (
-    InvalidRequest,
-    NotAllowed,
-    TextTooLong,
-    TicketConflict,
-    TicketError,
-    TicketNotFound,
-)
 from bot.services import Services, of_app
 from tests.support.asgi import serving
 from tests.support.http1 import status_of
@@ -34,15 +24,6 @@ from tests.support.slow import BLOCK, STALL, Slow, alongside
 from tests.support.tickets import open_ticket as opened
 
 SPEC = yaml.safe_load(api.SPEC.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def agents_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "agents.yml"
-    add_agent(path, "alice", "Alice Moreau", "a-long-password")
-    monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RELAY_AGENTS_FILE", str(path))
-    return path
 
 
 def _routes() -> set[tuple[str, str]]:
@@ -77,59 +58,10 @@ def test_the_spec_is_openapi_3_with_bearer_auth() -> None:
     assert SPEC["paths"]["/login"]["post"]["security"] == []
 
 
-def test_tickets_are_shown_with_agent_names_and_reason_labels(agents_file: Path) -> None:
-    ticket = {
-        "id": 1,
-        "reason_code": "frustration",
-        "assignee": "alice",
-        "notes": [{"time": "t", "agent": "alice", "text": "n"}],
-        "earlier_tickets": [{"id": 0, "reason_code": "request_human"}],
-    }
-    shown = api.present(Services.from_settings(), ticket)
-    assert shown["assignee"] == {"username": "alice", "name": "Alice Moreau"}
-    assert shown["reason"] == "Customer is frustrated"
-    assert shown["notes"][0]["agent_name"] == "Alice Moreau"
-    assert shown["earlier_tickets"][0]["reason"] == "Asked for a person"
-
-
-def test_an_agent_who_left_is_still_shown_by_username(agents_file: Path) -> None:
-    shown = api.present(
-        Services.from_settings(), {"id": 1, "reason_code": "odd", "assignee": "gone"}
-    )
-    assert shown["assignee"] == {"username": "gone", "name": "gone"}
-    assert shown["reason"] == "odd"
-
-
 def test_the_console_page_and_assets_exist() -> None:
     assert (api.STATIC / "index.html").exists()
     for name in api.ASSETS:
         assert (api.STATIC / name).exists(), name
-
-
-@pytest.mark.parametrize(
-    ("failure", "status"),
-    [
-        (TicketNotFound("No ticket 7"), 404),
-        (NotAllowed("Claim the ticket first"), 403),
-        (TicketConflict("Ticket is already resolved"), 409),
-        (TextTooLong("`text` is longer than 4000 characters"), 413),
-        (InvalidRequest("The note is empty"), 400),
-    ],
-)
-def test_each_kind_of_refusal_is_one_status_with_its_message(
-    failure: TicketError, status: int
-) -> None:
-    answer = api.refusal(failure)
-    assert answer.status == status
-    assert json.loads(answer.body) == {"error": failure.message}
-
-
-def test_a_reply_that_did_not_arrive_is_a_bad_gateway_that_says_why() -> None:
-    answer = api.refusal(NotDelivered("the customer blocked the bot"))
-    assert answer.status == 502
-    assert json.loads(answer.body) == {
-        "error": f"{api.NOT_DELIVERED}: the customer blocked the bot"
-    }
 
 
 # --- The routes, in-process (the real Rasa server runs them in tests/e2e/test_handoff.py) ---
@@ -192,8 +124,8 @@ def test_signing_in_sets_an_http_only_strict_cookie_and_a_device_cookie(console:
     )
     assert answer.status_code == 200 and answer.json()["agent"]["role"] == "agent"
     cookies = answer.headers.get_list("set-cookie")
-    session = next(c for c in cookies if c.startswith(f"{api.COOKIE}="))
-    device = next(c for c in cookies if c.startswith(f"{api.DEVICE_COOKIE}="))
+    session = next(c for c in cookies if c.startswith(f"{access.COOKIE}="))
+    device = next(c for c in cookies if c.startswith(f"{access.DEVICE_COOKIE}="))
     for cookie in (session, device):
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
     assert "Path=/console/api/v1/login" in device
@@ -336,11 +268,11 @@ def test_guessing_one_agents_password_from_one_address_is_braked(console: Sanic)
 def test_a_botnet_cannot_keep_the_admin_out_of_their_own_browser(console: Sanic) -> None:
     mine = sign_in(console, "198.51.100.7", "root", ADMIN_PASSWORD)
     assert mine.status_code == 200
-    device = mine.cookies.get(api.DEVICE_COOKIE)
+    device = mine.cookies.get(access.DEVICE_COOKIE)
     for number in range(50):  # one guess from each of 50 addresses
         assert sign_in(console, f"203.0.113.{number}", "root", "guess").status_code == 401
     assert sign_in(console, "192.0.2.55", "root", ADMIN_PASSWORD).status_code == 429
-    again = sign_in(console, "198.51.100.7", "root", ADMIN_PASSWORD, {api.DEVICE_COOKIE: device})
+    again = sign_in(console, "198.51.100.7", "root", ADMIN_PASSWORD, {access.DEVICE_COOKIE: device})
     assert again.status_code == 200
 
 
@@ -403,7 +335,7 @@ def test_a_note_neither_reads_nor_opens_a_colleagues_ticket(console: Sanic) -> N
         ("POST", f"/tickets/{ticket}/note", {"text": "mine"}, "alice"),
     )
     assert claim.status_code == 200
-    assert (note.status_code, note.json()) == (403, {"error": api.NOT_YOURS})
+    assert (note.status_code, note.json()) == (403, {"error": responses.NOT_YOURS})
     assert read.status_code == 403
     assert admin_note.status_code == 200
     shown = own_note.json()["ticket"]
@@ -485,7 +417,9 @@ def test_an_undecodable_device_cookie_is_a_wrong_password(console: Sanic) -> Non
 
 
 def test_an_undecodable_username_from_a_known_browser_is_a_wrong_password(console: Sanic) -> None:
-    device = sign_in(console, "192.0.2.20", "alice", PASSWORDS["alice"]).cookies[api.DEVICE_COOKIE]
+    device = sign_in(console, "192.0.2.20", "alice", PASSWORDS["alice"]).cookies[
+        access.DEVICE_COOKIE
+    ]
 
     async def go() -> Any:
         async with serving(console) as client:
@@ -493,7 +427,7 @@ def test_an_undecodable_username_from_a_known_browser_is_a_wrong_password(consol
                 "/console/api/v1/login",
                 content='{"username": "alice\\ud800", "password": "guess"}',
                 headers={"Content-Type": "application/json"},
-                cookies={api.DEVICE_COOKIE: device},
+                cookies={access.DEVICE_COOKIE: device},
             )
 
     assert asyncio.run(go()).status_code == 401
