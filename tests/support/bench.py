@@ -1,6 +1,8 @@
-"""Stand-ins for tests of bot/tools/bench/: turns and level runs built by hand."""
+"""Stand-ins for tests of bot/tools/bench/: turns and level runs built by hand, and a /proc."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from bot.tools.bench.load import LevelRun, Turn
 from bot.tools.bench.metrics import LevelFigures, level_figures
@@ -38,3 +40,26 @@ def replicas_of(
     rss = {f"rasa-{number}": mb for number, mb in enumerate(replicas_mb, start=1)}
     rss.update(rasa=sum(replicas_mb), actions=60.0)
     return level_figures("scaled", level, run_of(p, p, p, elapsed=elapsed), rss)
+
+
+def fake_proc(
+    root: Path,
+    processes: dict[int, tuple[int, int, int]],
+    ticks: dict[int, tuple[int, int]] | None = None,
+    machine: tuple[int, ...] = (100, 0, 50, 1000, 10, 5, 5, 7),
+) -> Path:
+    """A /proc with `pid: (parent, rss kB, hwm kB)`, each process's (utime, stime) in
+    `ticks` (0, 0 unless given), /proc/stat's `cpu` line (user nice system idle iowait irq
+    softirq steal) and a non-process entry."""
+    for pid, (parent, rss, hwm) in processes.items():
+        user, system = (ticks or {}).get(pid, (0, 0))
+        folder = root / str(pid)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "stat").write_text(
+            f"{pid} (rasa (x) y) S {parent} {pid} {pid} 0 -1 4194304 100 0 0 0 {user} {system} "
+            "0 0 20 0 1 0 100 0"
+        )
+        (folder / "status").write_text(f"Name:\trasa\nVmHWM:\t{hwm} kB\nVmRSS:\t{rss} kB\n")
+    (root / "stat").write_text("cpu  " + " ".join(map(str, machine)) + "\ncpu0 0 0 0 0\n")
+    (root / "meminfo").write_text("MemTotal: 1 kB\n")
+    return root

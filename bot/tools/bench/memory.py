@@ -88,6 +88,11 @@ def with_totals(kb: Mapping[str, int]) -> dict[str, int]:
     return found
 
 
+def replicated(names: Iterable[str]) -> set[str]:
+    """The servers among `names` that have replicas (`rasa` for `rasa-1`, `rasa-2`)."""
+    return {match["server"] for name in names if (match := REPLICA.fullmatch(name))}
+
+
 def largest_replica(figures: Mapping[str, float], server: str = "rasa") -> float | None:
     """The largest figure of one `server` process: its biggest replica's, or its own when
     it has no replicas (None when neither was measured)."""

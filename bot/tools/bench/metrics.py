@@ -12,9 +12,10 @@ memory target holds for each Rasa process.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.tools.bench.cpu import STACK as STACK_CPU
 from bot.tools.bench.load import LevelRun
 from bot.tools.bench.memory import largest_replica
 from bot.tools.bench.stacks import BASELINE, RELAY, SCALED, STACKS
@@ -50,6 +51,8 @@ class LevelFigures:
     rss_mb: dict[str, float]
     # "script #step: count" of the turns that were errors or empty replies.
     failed_steps: dict[str, int]
+    # CPU seconds over the level per server, the stack's, the customers', the machine's (cpu.py).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,7 +71,11 @@ def latencies(run: LevelRun) -> dict[str, float | None]:
 
 
 def level_figures(
-    stack: str, level: int, run: LevelRun, rss_mb: dict[str, float] | None = None
+    stack: str,
+    level: int,
+    run: LevelRun,
+    rss_mb: dict[str, float] | None = None,
+    cpu: dict[str, float] | None = None,
 ) -> LevelFigures:
     """The figures of `run` (stack `stack` at `level` conversations)."""
     answered = [turn for turn in run.turns if not turn.error]
@@ -97,7 +104,25 @@ def level_figures(
                 f"{turn.script} #{turn.step + 1}" for turn in run.turns if turn.error or turn.empty
             )
         ),
+        cpu=dict(cpu or {}),
     )
+
+
+def cores(figures: LevelFigures, key: str) -> float | None:
+    """How many cores `key` (cpu.py's STACK, CUSTOMERS or MACHINE) kept busy on average
+    over the level (None when not measured)."""
+    seconds = figures.cpu.get(key)
+    if seconds is None or figures.seconds <= 0:
+        return None
+    return round(seconds / figures.seconds, 2)
+
+
+def cpu_per_turn(figures: LevelFigures) -> float | None:
+    """The stack's CPU seconds per answered turn (None when not measured or none answered)."""
+    seconds = figures.cpu.get(STACK_CPU)
+    if seconds is None or figures.answered == 0:
+        return None
+    return round(seconds / figures.answered, 4)
 
 
 def ratio(relay: float | None, baseline: float | None) -> float | None:

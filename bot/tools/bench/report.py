@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bot.tools.bench.cpu import CUSTOMERS, MACHINE, STACK
 from bot.tools.bench.memory import largest_replica
 from bot.tools.bench.metrics import (
     RELAY_BY_BASELINE,
@@ -23,6 +24,8 @@ from bot.tools.bench.metrics import (
     LevelFigures,
     Target,
     comparisons,
+    cores,
+    cpu_per_turn,
     ratios,
 )
 from bot.tools.bench.stacks import BASELINE, RELAY, SCALED, STACKS
@@ -79,6 +82,14 @@ def _mb(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
 
+def _c(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:.0f}"
+
+
 def rasa_mb(rss_mb: dict[str, float]) -> str:
     """The Rasa RSS of a stack: one process's, or the sum over replicas with the largest."""
     total, largest = rss_mb.get("rasa"), largest_replica(rss_mb)
@@ -95,7 +106,9 @@ def progress_line(figures: LevelFigures) -> str:
         f"p50 {_s(figures.p50)} p95 {_s(figures.p95)} p99 {_s(figures.p99)} s | "
         f"{figures.errors} errors, {figures.empty} empty | "
         f"RSS rasa {rasa_mb(figures.rss_mb)} MB, "
-        f"actions {_mb(figures.rss_mb.get('actions'))} MB"
+        f"actions {_mb(figures.rss_mb.get('actions'))} MB | "
+        f"cores busy: stack {_c(cores(figures, STACK))}, "
+        f"customers {_c(cores(figures, CUSTOMERS))}, machine {_c(cores(figures, MACHINE))}"
     )
 
 
@@ -115,6 +128,36 @@ def level_table(figures: list[LevelFigures]) -> list[str]:
             f"| {f.level} | {LABELS[f.stack]} | {f.turns} | {f.turns_per_second:.2f} | "
             f"{_s(f.p50)} | {_s(f.p95)} | {_s(f.p99)} | {f.errors} ({f.timeouts}) | {f.empty} | "
             f"{rasa_mb(f.rss_mb)} / {_mb(f.rss_mb.get('actions'))} |"
+        )
+    return lines
+
+
+CPU_NOTE = (
+    "Cores kept busy on average over each level (CPU seconds / the level's seconds; "
+    "`bot/tools/bench/cpu.py`): by the stack measured (all its processes), by the simulated "
+    "customers (the bench's own process), and by everything else on the machine (the idle "
+    "stacks and any other work): whatever the machine's cores left to the stack."
+)
+
+
+def cpu_table(figures: list[LevelFigures], host_cores: int) -> list[str]:
+    """Per level and stack: CPU per turn, and where the machine's cores went."""
+    lines = [
+        CPU_NOTE,
+        "",
+        "| Conversations | Stack | CPU per turn (ms) | Cores busy: stack | customers | "
+        f"everything else | idle (of {host_cores}) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for f in sorted(figures, key=lambda f: (f.level, STACKS.index(f.stack))):
+        stack, customers, machine = (cores(f, key) for key in (STACK, CUSTOMERS, MACHINE))
+        rest = idle = None
+        if stack is not None and customers is not None and machine is not None:
+            rest = max(0.0, machine - stack - customers)
+            idle = max(0.0, host_cores - machine)
+        lines.append(
+            f"| {f.level} | {LABELS[f.stack]} | {_ms(cpu_per_turn(f))} | {_c(stack)} | "
+            f"{_c(customers)} | {_c(rest)} | {_c(idle)} |"
         )
     return lines
 
@@ -236,6 +279,10 @@ def markdown(
         "Turns with an error or an empty reply, by script and step (#1 is the first message):",
         "",
         *failed_steps(figures),
+        "",
+        f"{sub} CPU per level",
+        "",
+        *cpu_table(figures, host.cores),
         "",
         *comparison_sections(figures, sub),
         f"{sub} Targets",

@@ -21,9 +21,11 @@ script to each (the warm-up, not counted). Then, level by level, `level` simulat
 customers talk to one stack for `--seconds`, then to the next (bot/tools/bench/load.py);
 the order rotates per level, so the machine's drift hits every stack. Every stack runs
 throughout; only the one measured has customers. The servers' RSS is sampled meanwhile
-(the scaled profile's per replica and summed). Prints a line per level and stack; writes
-report.md, metrics.json and latency.png to --out (results/bench) and the servers' logs,
-and (unless --no-docs) the bench's section of docs/performance.md with the plot as
+(the scaled profile's per replica and summed), and the CPU time of the stack, of the
+customers and of the whole machine is read before and after each level
+(bot/tools/bench/cpu.py). Prints a line per level and stack; writes report.md,
+metrics.json and latency.png to --out (results/bench) and the servers' logs, and
+(unless --no-docs) the bench's section of docs/performance.md with the plot as
 docs/bench_latency.png.
 
 Exit status: 0 the bench ran (the targets are reported, pass or fail), 2 a stack
@@ -47,6 +49,7 @@ import aiohttp
 
 from bot.settings import ROOT
 from bot.tools.bench import baseline as baselines
+from bot.tools.bench import cpu
 from bot.tools.bench.load import Channel, Plan, run_level, warm_up
 from bot.tools.bench.memory import HWM, Peaks, in_mb, trees_kb
 from bot.tools.bench.metrics import LevelFigures, level_figures, targets
@@ -188,11 +191,14 @@ async def measure(session: aiohttp.ClientSession, stack: BenchStack, plan: Plan)
         StackError: A server of the stack stopped: what follows would measure less of it.
     """
     peaks = Peaks()
+    roots = stack.roots()
+    before = cpu.read(roots)
     sampler = asyncio.create_task(sample(stack, peaks))
     try:
         run = await run_level(session, channel(stack), plan)
     finally:
         sampler.cancel()
+    used = cpu.used(before, cpu.read(roots))
     await asyncio.to_thread(peaks.sample, stack.roots())
     stopped = stack.exited()
     if stopped:
@@ -200,7 +206,7 @@ async def measure(session: aiohttp.ClientSession, stack: BenchStack, plan: Plan)
             f"{', '.join(stopped)} of {stack.name} stopped at level {plan.level} "
             f"(its logs are in {stack.data_dir})"
         )
-    return level_figures(stack.name, plan.level, run, peaks.mb())
+    return level_figures(stack.name, plan.level, run, peaks.mb(), used)
 
 
 async def start(stack: BenchStack) -> float:

@@ -19,19 +19,9 @@ from bot.tools.bench.memory import (
     trees_kb,
     with_totals,
 )
+from tests.support.bench import fake_proc
 
 STATUS = "Name:\tpython\nVmPeak:\t  900 kB\nVmHWM:\t  800000 kB\nVmRSS:\t  700000 kB\n"
-
-
-def fake_proc(root: Path, processes: dict[int, tuple[int, int, int]]) -> Path:
-    """A /proc with `pid: (parent, rss kB, hwm kB)`, plus a non-process entry."""
-    for pid, (parent, rss, hwm) in processes.items():
-        folder = root / str(pid)
-        folder.mkdir(parents=True)
-        (folder / "stat").write_text(f"{pid} (rasa (x) y) S {parent} {pid} 0 0")
-        (folder / "status").write_text(f"Name:\trasa\nVmHWM:\t{hwm} kB\nVmRSS:\t{rss} kB\n")
-    (root / "meminfo").write_text("MemTotal: 1 kB\n")
-    return root
 
 
 def test_status_lines_in_kb() -> None:

@@ -9,6 +9,8 @@ from bot.tools.bench.metrics import (
     SCALED_BY_EMBEDDED,
     LevelFigures,
     comparisons,
+    cores,
+    cpu_per_turn,
     latencies,
     level_figures,
     ratio,
@@ -47,6 +49,19 @@ def test_a_levels_figures_count_errors_timeouts_and_empty_replies() -> None:
     assert (found.p50, found.max) == (0.1, 0.3)  # errors' times are no latency
     assert found.failed_steps == {"a person #2": 1, "order status #3": 2, "order status #1": 1}
     assert found.rss_mb == {"rasa": 1200.0}
+
+
+def test_cores_busy_and_cpu_per_turn_over_the_level() -> None:
+    run = LevelRun((turn(0.1), turn(0.2), turn(0.3, status=500)), elapsed=4.0)
+    cpu = {"rasa": 5.0, "stack": 6.0, "customers": 1.0, "machine": 7.6}
+    found = level_figures(RELAY, 10, run, cpu=cpu)
+    assert found.cpu == cpu
+    assert (cores(found, "stack"), cores(found, "machine")) == (1.5, 1.9)
+    assert cpu_per_turn(found) == 3.0  # per answered turn
+    unmeasured = level_figures(RELAY, 10, run)
+    assert cores(unmeasured, "stack") is None and cpu_per_turn(unmeasured) is None
+    nothing = level_figures(RELAY, 1, LevelRun((), 0.0), cpu=cpu)
+    assert cores(nothing, "stack") is None and cpu_per_turn(nothing) is None
 
 
 def test_no_time_no_throughput() -> None:

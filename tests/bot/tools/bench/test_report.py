@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.tools.bench import report
-from bot.tools.bench.metrics import targets
+from bot.tools.bench.metrics import level_figures, targets
 from bot.tools.bench.stacks import BASELINE, RELAY, SCALED
 from bot.tools.soak.report import Machine
-from tests.support.bench import figures_of, replicas_of
+from tests.support.bench import figures_of, replicas_of, run_of
 
 HOST = Machine("AMD EPYC", 2, 23.5, "3.10.13", "Linux x86_64")
 FIGURES = [
@@ -72,6 +72,20 @@ def test_a_progress_line_gives_the_replicas_sum_and_the_largest() -> None:
     line = report.progress_line(WITH_SCALED[-1])
     assert line.startswith("level  10 scaled")
     assert "RSS rasa 2100 (largest 1100) MB, actions 60 MB" in line
+
+
+def test_the_cpu_table_says_where_the_machines_cores_went() -> None:
+    busy = {"stack": 12.0, "customers": 3.0, "machine": 19.0, "rasa": 11.0}
+    measured = level_figures(RELAY, 50, run_of(1.0, 1.0, 1.0, 1.0), {"rasa": 1000.0}, busy)
+    assert "cores busy: stack 1.20, customers 0.30, machine 1.90" in report.progress_line(measured)
+    rows = report.cpu_table([measured, FIGURES[0]], host_cores=2)
+    assert rows[0] == report.CPU_NOTE
+    assert "| idle (of 2) |" in rows[2]
+    # 12 s over 4 turns; 1.2 + 0.3 cores of 1.9 busy leave 0.4 to others, 0.1 idle.
+    assert rows[-1] == "| 50 | Relay | 3000 | 1.20 | 0.30 | 0.40 | 0.10 |"
+    assert rows[-2] == "| 1 | Relay | n/a | n/a | n/a | n/a | n/a |"  # not measured
+    text = report.markdown([measured], [], RUN, HOST)
+    assert "## CPU per level" in text and rows[-1] in text
 
 
 def test_the_report_has_the_run_the_levels_the_ratios_and_the_targets() -> None:
