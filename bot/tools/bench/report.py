@@ -34,24 +34,41 @@ from bot.tools.soak.report import Machine, replace_section
 TITLE = "Relay against a plain Rasa bot, and scaled"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 DOCS_PAGE = "# Performance\n\nHow fast Relay answers, and what it costs, on one machine.\n"
-METHOD = (
-    "Simulated customers talk to the real stack (Rasa server, action server, SQLite) over "
-    "the REST channel, each conversation with a sender id of its own, several conversations "
-    "at once: a customer sends a message, waits for the answer and sends the next "
-    "(`bot/tools/bench/load.py`; the scripts are the soak's: an order's status proven with "
-    "its email, delivery costs, store hours, a return, a request for a person). The same "
-    "scripts go, in the same run, to a baseline: a plain Rasa bot trained on the same "
-    "data/ and domain.yml with `rasa init`'s config (Rasa's default pipeline and policies), "
-    "Rasa's stock REST channel and its own instance of the same action server "
-    "(`bot/tools/bench/stacks.py`). The same scripts go to Relay's scaled profile too "
-    "(`make run-scaled`: two Rasa replicas behind nginx, PostgreSQL, Redis, one action server; "
-    "`bot/tools/bench/scaled.py`), the same model as the embedded Relay's one Rasa process. "
-    "The stacks are measured in turn at each level, the order rotating per level; all of "
-    "them run throughout, idle while another is measured. Errors are HTTP errors and "
-    "timeouts; an empty reply is a 200 with no message for the customer. Before the first "
-    "level each stack hears every script once (a warm-up, not counted); the simulated "
-    "customers run on the same machine as the stacks."
-)
+METHOD = {
+    RELAY: (
+        "Simulated customers talk to the real stack (Rasa server, action server, SQLite) over "
+        "the REST channel, each conversation with a sender id of its own, several conversations "
+        "at once: a customer sends a message, waits for the answer and sends the next "
+        "(`bot/tools/bench/load.py`; the scripts are the soak's: an order's status proven with "
+        "its email, delivery costs, store hours, a return, a request for a person)."
+    ),
+    BASELINE: (
+        "The same scripts go, in the same run, to a baseline: a plain Rasa bot trained on the "
+        "same data/ and domain.yml with `rasa init`'s config (Rasa's default pipeline and "
+        "policies), Rasa's stock REST channel and its own instance of the same action server "
+        "(`bot/tools/bench/stacks.py`)."
+    ),
+    SCALED: (
+        "The same scripts go to Relay's scaled profile too (`make run-scaled`: two Rasa "
+        "replicas behind nginx, PostgreSQL, Redis, one action server; "
+        "`bot/tools/bench/scaled.py`), with the same model as the embedded Relay's one Rasa "
+        "process."
+    ),
+    None: (
+        "The stacks are measured in turn at each level, the order rotating per level; all of "
+        "them run throughout, idle while another is measured. Errors are HTTP errors and "
+        "timeouts; an empty reply is a 200 with no message for the customer. Before the first "
+        "level each stack hears every script once (a warm-up, not counted); the simulated "
+        "customers run on the same machine as the stacks."
+    ),
+}
+
+
+def method(stacks: dict[str, Any]) -> str:
+    """How the bench measures, naming only the stacks that ran."""
+    return " ".join(METHOD[part] for part in (*STACKS, None) if part is None or part in stacks)
+
+
 COLOURS = {RELAY: "#2f6db5", BASELINE: "#c9782f", SCALED: "#3f9a5a"}
 LABELS = {
     RELAY: "Relay",
@@ -257,7 +274,7 @@ def markdown(
     lines = [
         f"{heading} {TITLE}",
         "",
-        METHOD,
+        method(run["stacks"]),
         "",
         "| | |",
         "| --- | --- |",

@@ -106,6 +106,7 @@ def test_the_report_has_the_run_the_levels_the_ratios_and_the_targets() -> None:
     assert "- Relay: none" in text
     assert "| Scaled profile | not run (`--no-scaled`) |" in text
     assert "scaled / embedded" not in text and "Relay scaled" not in text
+    assert "to a baseline: a plain Rasa bot" in text and "scaled profile too" not in text
     assert text.endswith("(latency.png)\n")
     assert "latency.png" not in report.markdown(FIGURES, found, RUN, HOST, plot=None)
 
@@ -143,6 +144,7 @@ def test_without_the_baseline_the_report_says_so_and_compares_the_rest() -> None
     found = targets(figures, {RELAY: 20.0}, {}, (RELAY, SCALED))
     text = report.markdown(figures, found, run, HOST)
     assert "| Baseline | not run (`--baseline none`): no Relay / baseline comparison" in text
+    assert "to a baseline" not in text and "Relay's scaled profile too" in text
     assert "## Relay / baseline" not in text and "p95 within" not in text
     assert "baseline (plain Rasa)" not in text.split("## Per level")[1]
     assert "## scaled / embedded" in text and "| 10 | 2.00x |" in text
