@@ -17,6 +17,10 @@ MINUTES ?= 4
 # Conversations at once per level of `make bench`, and seconds per level and stack.
 LEVELS ?= 1,10,50,100
 BENCH_SECONDS ?= 30
+# `make bench`'s plain Rasa bot: full (rasa init's config, trained once, ~45 min), quick, or
+# none (left out). SCALED=no leaves out the scaled profile (2 replicas behind nginx, PostgreSQL, Redis).
+BASELINE ?= full
+SCALED ?= yes
 # Public benchmark data (read at run time, never copied into the repository).
 BENCHMARKS ?= ../shared/benchmarks
 AIRLINE_TWEETS := $(BENCHMARKS)/twitter_airline_sentiment/Tweets.csv
@@ -113,8 +117,9 @@ profile-training: $(STAMP) $(SPACY_MODEL)  ## Time each part of a full training 
 profile-startup: $(MODEL)  ## Rasa server start-up per phase, Relay before/after vs plain Rasa (ARGS="--rounds 2 --py-spy"); results/startup/
 	$(PY) -m bot.tools.startup_profile --out results/startup $(ARGS)
 
-bench: $(MODEL)  ## Relay vs a plain Rasa bot at LEVELS (1,10,50,100) conversations; results/bench/
-	$(PY) -m bot.tools.bench --levels $(LEVELS) --seconds $(BENCH_SECONDS)
+bench: $(MODEL)  ## Relay vs a plain Rasa bot (BASELINE=full|quick|none) and vs Relay scaled (SCALED=yes|no) at LEVELS; results/bench/
+	$(PY) -m bot.tools.bench --levels $(LEVELS) --seconds $(BENCH_SECONDS) --baseline $(BASELINE) \
+	  $(if $(filter no,$(SCALED)),--no-scaled)
 
 bench-actions: $(STAMP)  ## The action server's calls/s with 1 and 2 workers at 1, 10, 50 callers; results/actions/
 	$(PY) -m bot.tools.action_concurrency

@@ -1,21 +1,35 @@
-"""`make bench`: Relay against a plain Rasa bot, the same customers, one run.
+"""`make bench`: Relay against a plain Rasa bot and against its own scaled profile, the
+same customers, one run.
 
-    python -m bot.tools.bench [--levels 1,10,50,100] [--seconds 30] [--baseline full|quick]
+    python -m bot.tools.bench [--levels 1,10,50,100] [--seconds 30]
+        [--baseline full|quick|none] [--no-scaled]
 
-Trains the baseline unless the kept one is current (bot/tools/bench/baseline.py:
-`rasa init`'s config, about 20 minutes; `quick` is the test suite's, every `epochs`
-1), starts Relay and then the baseline, each with its own action server and SQLite
-databases (bot/tools/bench/stacks.py), and lets one customer say every script to
-each (the warm-up, not counted). Then, level by level, `level` simulated customers
-talk to one stack for `--seconds`, then to the other (bot/tools/bench/load.py); the
-order alternates per level, so the machine's drift hits both. The servers' RSS is
-sampled meanwhile. Prints a line per level and stack; writes report.md,
+Three stacks, each with its own action server and databases:
+- `relay`: Relay as `make run` starts it, one Rasa process, SQLite (bot/tools/bench/stacks.py);
+- `baseline`: a plain Rasa bot (bot/tools/bench/baseline.py). `--baseline full` (the default)
+  is `rasa init`'s config, trained unless the kept one is current (about 45 minutes on
+  two loaded cores); `quick` is the test suite's, every `epochs` 1; `none` leaves the
+  baseline out, and with it the Relay / baseline comparison and its target;
+- `scaled`: `make run-scaled`'s profile, two Rasa replicas behind nginx with PostgreSQL,
+  Redis and one action server (bot/tools/bench/scaled.py), compared with `relay`
+  ("scaled / embedded"). It needs Debian's postgresql, redis-server and nginx; `--no-scaled`
+  leaves it out.
+
+The stacks start one after the other (`--together`: at once, quicker, for the smoke
+test: each one's ready time then includes the others'), and one customer says every
+script to each (the warm-up, not counted). Then, level by level, `level` simulated
+customers talk to one stack for `--seconds`, then to the next (bot/tools/bench/load.py);
+the order rotates per level, so the machine's drift hits every stack. Every stack runs
+throughout; only the one measured has customers. The servers' RSS is sampled meanwhile
+(the scaled profile's per replica and summed), and the CPU time of the stack, of the
+customers and of the whole machine is read before and after each level
+(bot/tools/bench/cpu.py). Prints a line per level and stack; writes report.md,
 metrics.json and latency.png to --out (results/bench) and the servers' logs, and
-(unless --no-docs) the section "Relay against a plain Rasa bot" of
-docs/performance.md with the plot as docs/bench_latency.png.
+(unless --no-docs) the bench's section of docs/performance.md with the plot as
+docs/bench_latency.png.
 
 Exit status: 0 the bench ran (the targets are reported, pass or fail), 2 a stack
-could not be trained or started.
+could not be trained or started, or a server of one stopped during the run.
 """
 
 from __future__ import annotations
@@ -35,8 +49,9 @@ import aiohttp
 
 from bot.settings import ROOT
 from bot.tools.bench import baseline as baselines
+from bot.tools.bench import cpu
 from bot.tools.bench.load import Channel, Plan, run_level, warm_up
-from bot.tools.bench.memory import HWM, Peaks, tree_kb
+from bot.tools.bench.memory import HWM, Peaks, in_mb, trees_kb
 from bot.tools.bench.metrics import LevelFigures, level_figures, targets
 from bot.tools.bench.report import (
     docs_section,
@@ -46,10 +61,21 @@ from bot.tools.bench.report import (
     update_docs,
     write_json,
 )
+from bot.tools.bench.scaled import ScaledBenchStack
 from bot.tools.bench.scripts import pick
-from bot.tools.bench.stacks import BASELINE, RELAY, STACKS, BaselineStack, RelayStack
+from bot.tools.bench.stacks import (
+    BASELINE,
+    RELAY,
+    SCALED,
+    STACKS,
+    BaselineStack,
+    BenchStack,
+    RelayStack,
+)
+from bot.tools.scaled.servers import ServerMissing
+from bot.tools.scaled.stack import require_servers
 from bot.tools.soak.report import machine
-from bot.tools.soak.stack import SERVERS, StackError
+from bot.tools.soak.stack import StackError
 
 DEFAULT_LEVELS = (1, 10, 50, 100)
 DEFAULT_SECONDS = 30.0
@@ -66,6 +92,11 @@ CONFIG_NAMES = {
     "full": "`rasa init`'s config.yml: Rasa's default pipeline and policies",
     "quick": "Rasa's default pipeline and policies with epochs 1 (the smoke test's)",
 }
+NO_BASELINE = "none"
+# The embedded stacks' directories hold tokens and conversations: private. The scaled one's
+# must let PostgreSQL (run as `postgres`) pass, so the directory above them lets others pass.
+PRIVATE = 0o700
+PASSABLE = 0o711
 
 
 def levels(text: str) -> tuple[int, ...]:
@@ -91,7 +122,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--think", type=float, default=0.0, help="pause between messages")
     parser.add_argument("--scripts", type=int, help="only the first N scripts")
-    parser.add_argument("--baseline", choices=sorted(BASELINE_MODELS), default="full")
+    parser.add_argument(
+        "--baseline",
+        choices=[*sorted(BASELINE_MODELS), NO_BASELINE],
+        default="full",
+        help="the plain Rasa bot's model (full: rasa init's config), or none to leave it out",
+    )
+    parser.add_argument(
+        "--no-scaled",
+        action="store_true",
+        help="leave out the scaled profile (two replicas behind nginx, PostgreSQL, Redis)",
+    )
     parser.add_argument("--baseline-model", type=Path, help="where the baseline is kept")
     parser.add_argument("--model", type=Path, default=MODELS / "relay.tar.gz")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench")
@@ -100,7 +141,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--together",
         action="store_true",
-        help="start both stacks at once (quicker; each one's ready time then includes the other)",
+        help="start the stacks at once (quicker; each one's ready time then includes the others)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the stacks' data directories")
     options = parser.parse_args(argv)
@@ -108,7 +149,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--seconds must be more than 0 and --think 0 or more")
     if options.scripts is not None and options.scripts < 1:
         parser.error("--scripts must be 1 or more")
+    options.stacks = chosen(options)
     return options
+
+
+def chosen(options: argparse.Namespace) -> tuple[str, ...]:
+    """The stacks to run, in the order of the first level."""
+    left_out = {BASELINE} if options.baseline == NO_BASELINE else set()
+    if options.no_scaled:
+        left_out.add(SCALED)
+    return tuple(stack for stack in STACKS if stack not in left_out)
+
+
+def rotated(stacks: tuple[str, ...], index: int) -> tuple[str, ...]:
+    """The order of the `index`-th level: the first stack moves to the end each level."""
+    shift = index % len(stacks)
+    return stacks[shift:] + stacks[:shift]
 
 
 def load_average() -> str:
@@ -118,33 +174,42 @@ def load_average() -> str:
         return "n/a"
 
 
-def channel(stack: RelayStack) -> Channel:
+def channel(stack: BenchStack) -> Channel:
     return Channel(stack.url + "/webhooks/rest/webhook", stack.headers, stack.sender)
 
 
-def roots(stack: RelayStack) -> list[tuple[str, int]]:
-    return [(server, stack.processes[server].pid) for server in SERVERS]
-
-
-async def sample(stack: RelayStack, peaks: Peaks) -> None:
+async def sample(stack: BenchStack, peaks: Peaks) -> None:
     while True:
-        await asyncio.to_thread(peaks.sample, roots(stack))
+        await asyncio.to_thread(peaks.sample, stack.roots())
         await asyncio.sleep(SAMPLE_SECONDS)
 
 
-async def measure(session: aiohttp.ClientSession, stack: RelayStack, plan: Plan) -> LevelFigures:
-    """One level on one stack, its RSS sampled meanwhile."""
+async def measure(session: aiohttp.ClientSession, stack: BenchStack, plan: Plan) -> LevelFigures:
+    """One level on one stack, its RSS sampled meanwhile.
+
+    Raises:
+        StackError: A server of the stack stopped: what follows would measure less of it.
+    """
     peaks = Peaks()
+    roots = stack.roots()
+    before = cpu.read(roots)
     sampler = asyncio.create_task(sample(stack, peaks))
     try:
         run = await run_level(session, channel(stack), plan)
     finally:
         sampler.cancel()
-    await asyncio.to_thread(peaks.sample, roots(stack))
-    return level_figures(stack.name, plan.level, run, peaks.mb())
+    used = cpu.used(before, cpu.read(roots))
+    await asyncio.to_thread(peaks.sample, stack.roots())
+    stopped = stack.exited()
+    if stopped:
+        raise StackError(
+            f"{', '.join(stopped)} of {stack.name} stopped at level {plan.level} "
+            f"(its logs are in {stack.data_dir})"
+        )
+    return level_figures(stack.name, plan.level, run, peaks.mb(), used)
 
 
-async def start(stack: RelayStack) -> float:
+async def start(stack: BenchStack) -> float:
     print(f"Starting {stack.name} in {stack.data_dir} ...", flush=True)
     ready = await stack.start()
     print(f"{stack.name} is ready after {ready:.1f} s on {stack.url}", flush=True)
@@ -152,23 +217,24 @@ async def start(stack: RelayStack) -> float:
 
 
 async def bench(
-    options: argparse.Namespace, stacks: dict[str, RelayStack]
+    options: argparse.Namespace, stacks: dict[str, BenchStack]
 ) -> tuple[list[LevelFigures], dict[str, dict[str, Any]]]:
-    """Starts the stacks, warms them up and measures every level on both."""
+    """Starts the stacks, warms them up and measures every level on each."""
+    names = tuple(stacks)
     if options.together:
-        ready = await asyncio.gather(*(start(stacks[name]) for name in STACKS))
+        ready = await asyncio.gather(*(start(stacks[name]) for name in names))
     else:
-        ready = [await start(stacks[name]) for name in STACKS]
+        ready = [await start(stacks[name]) for name in names]
     info: dict[str, dict[str, Any]] = {
         name: {"ready_seconds": round(seconds, 2)}
-        for name, seconds in zip(STACKS, ready, strict=True)
+        for name, seconds in zip(names, ready, strict=True)
     }
     scripts = pick(options.scripts)
     run_id = secrets.token_hex(3)
     connector = aiohttp.TCPConnector(limit=max(options.levels) + 10)
     figures: list[LevelFigures] = []
     async with aiohttp.ClientSession(connector=connector) as session:
-        for name in STACKS:
+        for name in names:
             warm = await warm_up(
                 session, channel(stacks[name]), Plan(1, options.seconds, scripts, run_id)
             )
@@ -180,16 +246,15 @@ async def bench(
             )
             info[name]["warm_up"] = {"turns": len(warm.turns), "errors": bad}
         for index, level in enumerate(options.levels):
-            order = STACKS if index % 2 == 0 else tuple(reversed(STACKS))
             plan = Plan(level, options.seconds, scripts, run_id, options.think)
-            for name in order:
+            for name in rotated(names, index):
                 found = await measure(session, stacks[name], plan)
                 figures.append(found)
                 print(progress_line(found), flush=True)
-    for name in STACKS:
-        info[name]["hwm_mb"] = {
-            server: round(tree_kb(pid, HWM) / 1024, 1) for server, pid in roots(stacks[name])
-        }
+    for name, stack in stacks.items():
+        info[name]["hwm_mb"] = in_mb(trees_kb(stack.roots(), HWM))
+        if isinstance(stack, ScaledBenchStack):
+            info[name].update(replicas=stack.replicas, served=stack.served())
     return figures, info
 
 
@@ -205,7 +270,8 @@ def write_results(
     found = targets(
         figures,
         {name: info[name]["ready_seconds"] for name in info},
-        {name: info[name]["hwm_mb"]["rasa"] for name in info if "hwm_mb" in info[name]},
+        {name: info[name]["hwm_mb"] for name in info if "hwm_mb" in info[name]},
+        options.stacks,
     )
     host = machine()
     run = {**run, "machine": host.__dict__}
@@ -226,7 +292,17 @@ def write_results(
     print(f"Wrote {out / 'report.md'}, {out / 'metrics.json'} and {out / 'latency.png'}")
 
 
-def prepare_baseline(options: argparse.Namespace) -> tuple[baselines.Baseline, float | None]:
+def prepare_baseline(
+    options: argparse.Namespace,
+) -> tuple[baselines.Baseline | None, float | None]:
+    """The baseline, trained unless the kept one is current (None for `--baseline none`),
+    and the seconds its training took (None: not trained).
+
+    Raises:
+        baselines.TrainingError: rasa train failed.
+    """
+    if options.baseline == NO_BASELINE:
+        return None, None
     model = options.baseline_model or BASELINE_MODELS[options.baseline]
     kept = baselines.full(model) if options.baseline == "full" else baselines.quick(model)
     if kept.is_current():
@@ -234,12 +310,31 @@ def prepare_baseline(options: argparse.Namespace) -> tuple[baselines.Baseline, f
         return kept, None
     print(
         f"Training the baseline into {model} ({CONFIG_NAMES[options.baseline]}); "
-        "the full one takes about 20 minutes on two cores",
+        "the full one takes 20-45 minutes on two cores",
         flush=True,
     )
     took = kept.train()
     print(f"Trained the baseline in {took:.0f} s", flush=True)
     return kept, took
+
+
+def make_stacks(
+    options: argparse.Namespace, data: Path, baseline: baselines.Baseline | None
+) -> dict[str, BenchStack]:
+    """The chosen stacks, each in a directory of its own under `data`."""
+    data.chmod(PASSABLE)
+    stacks: dict[str, BenchStack] = {}
+    for name in options.stacks:
+        folder = data / name
+        if name == SCALED:
+            stacks[name] = ScaledBenchStack(folder, options.model)
+            continue
+        folder.mkdir(mode=PRIVATE)
+        if name == RELAY:
+            stacks[name] = RelayStack(folder, options.model)
+        elif baseline is not None:
+            stacks[name] = BaselineStack(folder, baseline.model)
+    return stacks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     if not options.model.exists():
         print(f"{options.model} is missing: run `make train` first", file=sys.stderr)
         return 2
+    if SCALED in options.stacks:
+        try:
+            require_servers()  # before a baseline's training, not 45 minutes later
+        except ServerMissing as error:
+            print(f"{error}; or leave the scaled profile out: --no-scaled", file=sys.stderr)
+            return 2
     began = time.monotonic()
     load_before = load_average()
     try:
@@ -256,22 +357,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"The baseline could not be trained: {error}", file=sys.stderr)
         return 2
     data = Path(tempfile.mkdtemp(prefix="relay-bench-"))
-    stacks: dict[str, RelayStack] = {
-        RELAY: RelayStack(data / RELAY, options.model),
-        BASELINE: BaselineStack(data / BASELINE, kept.model),
-    }
+    stacks = make_stacks(options, data, kept)
     try:
         figures, info = asyncio.run(bench(options, stacks))
     except StackError as error:
-        print(f"A stack did not start: {error}", file=sys.stderr)
+        print(f"A stack did not start or stopped: {error}", file=sys.stderr)
         return 2
     finally:
         for stack in stacks.values():
             stack.stop()
-    info[RELAY]["model"] = str(options.model)
-    info[BASELINE].update(
-        model=str(kept.model), config=CONFIG_NAMES[options.baseline], train_seconds=trained
-    )
+        copy_logs(stacks, options.out)
+    info[RELAY]["model"] = shown(options.model)
+    if kept is not None:
+        info[BASELINE].update(
+            model=shown(kept.model), config=CONFIG_NAMES[options.baseline], train_seconds=trained
+        )
+    if SCALED in info:
+        info[SCALED]["model"] = shown(options.model)
     run = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M (UTC)"),
         "command": " ".join(["python -m bot.tools.bench", *args]),
@@ -281,18 +383,29 @@ def main(argv: list[str] | None = None) -> int:
         "scripts": [script.name for script in pick(options.scripts)],
         "load_before": load_before,
         "load_after": load_average(),
-        "ready_note": ", both starting at once" if options.together else ", one after the other",
+        "ready_note": ", all starting at once" if options.together else ", one after the other",
         "stacks": info,
     }
     write_results(options, args, figures, info, run)
-    for name, stack in stacks.items():
-        for server in SERVERS:
-            if stack.log(server).exists():
-                shutil.copy(stack.log(server), options.out / f"{name}-{server}.log")
     if not options.keep:
         shutil.rmtree(data, ignore_errors=True)
     print(f"Bench finished in {time.monotonic() - began:.0f} s", flush=True)
     return 0
+
+
+def shown(path: Path) -> str:
+    """`path` as the report shows it: relative to the repository when it is inside it."""
+    absolute = path.absolute()
+    return str(absolute.relative_to(ROOT)) if absolute.is_relative_to(ROOT) else str(path)
+
+
+def copy_logs(stacks: dict[str, BenchStack], out: Path) -> None:
+    """Each server's log into `out` as `<stack>-<server>.log` (also when a stack failed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, stack in stacks.items():
+        for server, log in stack.logs().items():
+            if log.exists():
+                shutil.copy(log, out / f"{name}-{server}.log")
 
 
 if __name__ == "__main__":

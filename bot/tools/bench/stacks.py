@@ -1,6 +1,7 @@
-"""The two stacks a bench measures: Relay as it ships, and a plain Rasa bot beside it.
+"""The stacks a bench measures: Relay as it ships, a plain Rasa bot beside it, and Relay's
+scaled profile (bot/tools/bench/scaled.py), all seen by the bench as a `BenchStack`.
 
-Both are the soak's `Stack` (bot/tools/soak/stack.py): an action server and a Rasa
+The first two are the soak's `Stack` (bot/tools/soak/stack.py): an action server and a Rasa
 server on free loopback ports, with SQLite databases and logs in a data directory of
 their own. Each stack has its own action server, running the same `actions` package
 with the same domain, so what differs is the Rasa server:
@@ -22,18 +23,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from bot.settings import ROOT
 from bot.tools.services import rasa_bin
-from bot.tools.soak.stack import ACTIONS, Stack
+from bot.tools.soak.stack import ACTIONS, SERVERS, Stack
 
 RELAY = "relay"
 BASELINE = "baseline"
-STACKS = (RELAY, BASELINE)
+SCALED = "scaled"
+STACKS = (RELAY, BASELINE, SCALED)  # the order of the first level, and of the tables
 REST_PATH = "/webhooks/rest/webhook"
 HEALTH_PATH = "/webhooks/rest/"
 BASELINE_CREDENTIALS = "rest:\n"
 BASELINE_SENDER_PREFIX = "rest-"
+
+
+class BenchStack(Protocol):
+    """What the bench needs of a stack: where its REST channel is, how its clients call it,
+    which processes' memory counts, and its logs."""
+
+    name: str
+    data_dir: Path
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+    def sender(self, customer: str) -> str:
+        """What a client sends as `sender` for the conversation `customer`."""
+
+    async def start(self) -> float:
+        """Starts everything and waits until it answers; returns the seconds that took.
+
+        Raises:
+            StackError: It did not start.
+        """
+
+    def stop(self) -> None: ...
+
+    def roots(self) -> list[tuple[str, int]]:
+        """(server, pid) of each running process whose tree's memory is the server's."""
+
+    def exited(self) -> list[str]:
+        """The servers whose process has exited."""
+
+    def logs(self) -> dict[str, Path]:
+        """Each server's log file, by a name for the copy."""
 
 
 @dataclass
@@ -57,6 +95,13 @@ class RelayStack(Stack):
     def sender(self, customer: str) -> str:
         """What a client sends as `sender` for the conversation `customer`."""
         return customer
+
+    def roots(self) -> list[tuple[str, int]]:
+        running = self.processes
+        return [(server, running[server].pid) for server in SERVERS if server in running]
+
+    def logs(self) -> dict[str, Path]:
+        return {server: self.log(server) for server in SERVERS}
 
 
 @dataclass

@@ -136,6 +136,14 @@ class PostgresServer:
             return found
         return str(program)
 
+    def programs(self) -> list[str]:
+        """initdb, postgres and pg_ctl, as found.
+
+        Raises:
+            ServerMissing: One of them is not installed.
+        """
+        return [self._program(name) for name in ("initdb", "postgres", "pg_ctl")]
+
     def _as_owner(self, command: list[str]) -> list[str]:
         """The command as the cluster's owner: ourselves, or `postgres` when we are root."""
         if os.geteuid() != 0:

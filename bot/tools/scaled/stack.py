@@ -217,6 +217,18 @@ class ScaledStack:
         self.postgres.stop()
 
 
+def require_servers() -> None:
+    """Checks that PostgreSQL, Redis and nginx are installed, before anything starts.
+
+    Raises:
+        ServerMissing: One is not (its message names Debian's package).
+    """
+    nowhere = Path("/nonexistent")
+    PostgresServer(nowhere, 0, "").programs()
+    RedisServer(nowhere, 0).command()
+    NginxServer(nowhere, 0, ()).command()
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:

@@ -10,24 +10,18 @@ from bot.tools.bench.memory import (
     RSS,
     Peaks,
     descendants,
+    in_mb,
+    largest_replica,
     parent_of,
     parents,
     status_kb,
     tree_kb,
+    trees_kb,
+    with_totals,
 )
+from tests.support.bench import fake_proc
 
 STATUS = "Name:\tpython\nVmPeak:\t  900 kB\nVmHWM:\t  800000 kB\nVmRSS:\t  700000 kB\n"
-
-
-def fake_proc(root: Path, processes: dict[int, tuple[int, int, int]]) -> Path:
-    """A /proc with `pid: (parent, rss kB, hwm kB)`, plus a non-process entry."""
-    for pid, (parent, rss, hwm) in processes.items():
-        folder = root / str(pid)
-        folder.mkdir(parents=True)
-        (folder / "stat").write_text(f"{pid} (rasa (x) y) S {parent} {pid} 0 0")
-        (folder / "status").write_text(f"Name:\trasa\nVmHWM:\t{hwm} kB\nVmRSS:\t{rss} kB\n")
-    (root / "meminfo").write_text("MemTotal: 1 kB\n")
-    return root
 
 
 def test_status_lines_in_kb() -> None:
@@ -63,6 +57,51 @@ def test_peaks_keep_the_highest_sample(tmp_path: Path) -> None:
     (proc / "10" / "status").write_text("VmRSS:\t1024 kB\n")
     peaks.sample([("rasa", 10), ("actions", 20)], proc)
     assert peaks.mb() == {"rasa": 2.0, "actions": 1.0}
+
+
+def test_replicas_are_summed_as_their_server() -> None:
+    assert with_totals({"rasa-1": 1000, "rasa-2": 1200, "actions": 60}) == {
+        "rasa-1": 1000,
+        "rasa-2": 1200,
+        "actions": 60,
+        "rasa": 2200,
+    }
+    assert with_totals({"rasa": 900, "actions": 60}) == {"rasa": 900, "actions": 60}
+    assert with_totals({"rasa-x": 5}) == {"rasa-x": 5}  # not a replica's name
+
+
+def test_the_largest_replica_or_the_one_process() -> None:
+    assert largest_replica({"rasa-1": 1000.0, "rasa-2": 1200.0, "rasa": 2200.0}) == 1200.0
+    assert largest_replica({"rasa": 900.0, "actions": 60.0}) == 900.0
+    assert largest_replica({"actions-1": 60.0, "actions-2": 70.0}, "actions") == 70.0
+    assert largest_replica({"actions": 60.0}) is None
+
+
+def test_trees_of_several_servers_with_the_replicas_total(tmp_path: Path) -> None:
+    proc = fake_proc(
+        tmp_path, {10: (1, 1000, 1500), 11: (10, 24, 24), 20: (1, 2000, 2048), 30: (1, 60, 70)}
+    )
+    roots = [("rasa-1", 10), ("rasa-2", 20), ("actions", 30)]
+    assert trees_kb(roots, RSS, proc) == {
+        "rasa-1": 1024,
+        "rasa-2": 2000,
+        "actions": 60,
+        "rasa": 3024,
+    }
+    assert trees_kb(roots, HWM, proc)["rasa"] == 1524 + 2048
+    assert in_mb({"rasa": 3072, "actions": 60}) == {"rasa": 3.0, "actions": 0.1}
+
+
+def test_the_replicas_peak_is_the_highest_sum_of_one_sample(tmp_path: Path) -> None:
+    proc = fake_proc(tmp_path, {10: (1, 3072, 0), 20: (1, 1024, 0)})
+    roots = [("rasa-1", 10), ("rasa-2", 20)]
+    peaks = Peaks()
+    peaks.sample(roots, proc)  # 3 + 1 MB
+    (proc / "10" / "status").write_text("VmRSS:\t1024 kB\n")
+    (proc / "20" / "status").write_text("VmRSS:\t2048 kB\n")
+    peaks.sample(roots, proc)  # 1 + 2 MB
+    # Each replica's own peak, and the most they held at once (not 3 + 2).
+    assert peaks.mb() == {"rasa-1": 3.0, "rasa-2": 2.0, "rasa": 4.0}
 
 
 def test_this_process_has_memory() -> None:

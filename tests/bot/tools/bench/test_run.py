@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import ROOT
 from bot.tools.bench import run
-from bot.tools.bench.run import levels, parse
+from bot.tools.bench.run import levels, parse, rotated, shown
+from bot.tools.bench.stacks import BASELINE, RELAY, SCALED
+from bot.tools.scaled.servers import ServerMissing
 
 
 def test_levels_are_a_comma_separated_list() -> None:
@@ -25,12 +28,43 @@ def test_defaults_and_options() -> None:
     assert options.levels == (1, 10, 50, 100)
     assert options.seconds == 30.0 and options.think == 0.0
     assert options.baseline == "full" and options.scripts is None and not options.together
+    assert options.stacks == (RELAY, BASELINE, SCALED)
     quick = parse(["--levels", "1,2", "--seconds", "5", "--baseline", "quick", "--scripts", "2"])
     assert (quick.levels, quick.seconds, quick.baseline, quick.scripts) == ((1, 2), 5.0, "quick", 2)
 
 
+def test_the_baseline_or_the_scaled_profile_can_be_left_out() -> None:
+    assert parse(["--baseline", "none"]).stacks == (RELAY, SCALED)
+    assert parse(["--no-scaled"]).stacks == (RELAY, BASELINE)
+    assert parse(["--baseline", "none", "--no-scaled"]).stacks == (RELAY,)
+    assert parse(["--baseline", "quick"]).stacks == (RELAY, BASELINE, SCALED)
+
+
+def test_the_order_rotates_per_level() -> None:
+    three = (RELAY, BASELINE, SCALED)
+    assert [rotated(three, index) for index in range(4)] == [
+        (RELAY, BASELINE, SCALED),
+        (BASELINE, SCALED, RELAY),
+        (SCALED, RELAY, BASELINE),
+        (RELAY, BASELINE, SCALED),
+    ]
+    # Two stacks alternate, as before.
+    assert [rotated((RELAY, SCALED), index) for index in range(3)] == [
+        (RELAY, SCALED),
+        (SCALED, RELAY),
+        (RELAY, SCALED),
+    ]
+
+
 @pytest.mark.parametrize(
-    "argv", [["--seconds", "0"], ["--think", "-1"], ["--scripts", "0"], ["--levels", "x"]]
+    "argv",
+    [
+        ["--baseline", "other"],
+        ["--seconds", "0"],
+        ["--think", "-1"],
+        ["--scripts", "0"],
+        ["--levels", "x"],
+    ],
 )
 def test_bad_options_are_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
@@ -42,6 +76,30 @@ def test_a_missing_relay_model_stops_before_anything_starts(
 ) -> None:
     assert run.main(["--model", str(tmp_path / "none.tar.gz")]) == 2
     assert "run `make train` first" in capsys.readouterr().err
+
+
+def test_missing_scaled_servers_stop_the_bench_before_the_baseline_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "relay.tar.gz"
+    model.write_bytes(b"archive")
+
+    def missing() -> None:
+        raise ServerMissing("nginx is missing (Debian: apt-get install nginx-light or nginx)")
+
+    def no_training(options: object) -> None:
+        raise AssertionError("the baseline must not train when the bench can't run")
+
+    monkeypatch.setattr(run, "require_servers", missing)
+    monkeypatch.setattr(run, "prepare_baseline", no_training)
+    assert run.main(["--model", str(model), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "nginx is missing" in err and "--no-scaled" in err
+
+
+def test_paths_in_the_repository_are_shown_relative(tmp_path: Path) -> None:
+    assert shown(ROOT / "models" / "relay.tar.gz") == "models/relay.tar.gz"
+    assert shown(tmp_path / "x.tar.gz") == str(tmp_path / "x.tar.gz")
 
 
 def test_load_average_reads_proc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

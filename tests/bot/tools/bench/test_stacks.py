@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.tools.bench.stacks import (
@@ -46,3 +48,20 @@ def test_the_baseline_is_plain_rasa_with_the_stock_rest_channel(tmp_path: Path) 
     assert plain.headers == {}
     # The action server sees the conversation id Relay would give the same customer.
     assert plain.sender("bench-x") == "rest-bench-x"
+
+
+def test_relays_memory_is_its_two_servers_and_its_logs_are_named(tmp_path: Path) -> None:
+    relay = RelayStack(tmp_path / "relay", tmp_path / "relay.tar.gz")
+    assert relay.roots() == []  # not started
+    sleeping = [sys.executable, "-c", "import time; time.sleep(60)"]
+    relay.processes = {server: subprocess.Popen(sleeping) for server in (ACTIONS, RASA)}
+    try:
+        assert relay.roots() == [
+            (ACTIONS, relay.processes[ACTIONS].pid),
+            (RASA, relay.processes[RASA].pid),
+        ]
+        assert relay.exited() == []
+    finally:
+        relay.stop()
+    assert relay.exited() == [ACTIONS, RASA]
+    assert relay.logs() == {ACTIONS: relay.log(ACTIONS), RASA: relay.log(RASA)}

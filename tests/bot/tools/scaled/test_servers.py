@@ -244,3 +244,20 @@ def test_postgres_missing_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         server.start()
     assert server.process is None
     assert not (tmp_path / "postgres" / "initdb.pw").exists()
+
+
+def test_postgres_programs_are_found_or_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = PostgresServer(tmp_path / "postgres", free_port(), "secret")
+    try:
+        found = server.programs()
+    except ServerMissing as error:
+        missing_server(error)
+    assert [Path(program).name for program in found] == ["initdb", "postgres", "pg_ctl"]
+    assert all(Path(program).exists() for program in found)
+    monkeypatch.setattr(servers, "POSTGRES_BIN", tmp_path / "no-postgresql")
+    monkeypatch.setattr(servers.shutil, "which", lambda name: None)
+    with pytest.raises(ServerMissing, match="initdb is not installed"):
+        server.programs()
+    assert not (tmp_path / "postgres").exists()  # nothing was made on the way

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from bot.tools.scaled import servers
 from bot.tools.scaled import stack as stack_module
 from bot.tools.scaled.servers import ServerMissing
 from bot.tools.scaled.stack import (
@@ -17,6 +18,7 @@ from bot.tools.scaled.stack import (
     POSTGRES_PASSWORD_FILE,
     ScaledPorts,
     ScaledStack,
+    require_servers,
 )
 from bot.tools.supervisor import Child, Supervisor
 from tests.support.servers import missing_server
@@ -157,3 +159,31 @@ def test_prepare_leaves_the_shop_empty_without_demo_data(servers_up: ScaledStack
             assert count.scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_the_servers_are_checked_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    try:
+        require_servers()
+    except ServerMissing as error:
+        missing_server(error)
+
+    def no_nginx(self: object) -> list[str]:
+        raise ServerMissing("nginx is missing (Debian: apt-get install nginx-light or nginx)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(stack_module.NginxServer, "command", no_nginx)
+        with pytest.raises(ServerMissing, match="nginx is missing"):
+            require_servers()
+    installed = servers.shutil.which
+    monkeypatch.setattr(
+        servers.shutil, "which", lambda name: None if name == "redis-server" else installed(name)
+    )
+    with pytest.raises(ServerMissing, match="apt-get install redis-server"):
+        require_servers()
+    monkeypatch.setattr(servers, "POSTGRES_BIN", tmp_path / "no-postgresql")
+    monkeypatch.setattr(servers.shutil, "which", lambda name: None)
+    with pytest.raises(ServerMissing, match="apt-get install postgresql"):
+        require_servers()
+    assert list(tmp_path.iterdir()) == []  # nothing was made on the way
