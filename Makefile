@@ -32,7 +32,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run run-scaled test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak bench bench-actions demo-data profile-training profile-startup
+  privacy-export privacy-delete purge soak bench bench-actions profile-turns demo-data profile-training profile-startup
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -120,6 +120,9 @@ profile-startup: $(MODEL)  ## Rasa server start-up per phase, Relay before/after
 bench: $(MODEL)  ## Relay vs a plain Rasa bot (BASELINE=full|quick|none) and vs Relay scaled (SCALED=yes|no) at LEVELS; results/bench/
 	$(PY) -m bot.tools.bench --levels $(LEVELS) --seconds $(BENCH_SECONDS) --baseline $(BASELINE) \
 	  $(if $(filter no,$(SCALED)),--no-scaled)
+
+profile-turns: $(MODEL)  ## Where the Rasa server's CPU goes under LEVEL (10) customers, by py-spy; results/turns/
+	$(PY) -m bot.tools.turn_profile --level $(or $(LEVEL),10)
 
 bench-actions: $(STAMP)  ## The action server's calls/s with 1 and 2 workers at 1, 10, 50 callers; results/actions/
 	$(PY) -m bot.tools.action_concurrency
