@@ -6,10 +6,12 @@ Unlike `rasa run --auth-token ...`, the HTTP API's token comes from the environm
 (RELAY_API_TOKEN) or the data directory, never the command line, where `ps` would
 show it to every user of the machine. Before the server starts, log lines are given
 the conversation id and stripped of secrets (bot/ops/logs.py) and request bodies are
-limited (MAX_REQUEST_BYTES) and the model loads in half the time
-(bot/ops/model_loading.py: no training step to build DIET and TED); once the model is loaded,
-the agent is hardened (bot/ops/hardening.py) and Relay's services are made in a worker
-thread (`Services.warm`), webhook deliveries left pending by a restart going out.
+limited (MAX_REQUEST_BYTES), the model loads in half the time
+(bot/ops/model_loading.py: no training step to build DIET and TED) and the action
+server's answers are checked at a fraction of Rasa's cost (bot/ops/action_results.py);
+once the model is loaded, the agent is hardened (bot/ops/hardening.py) and Relay's
+services are made in a worker thread (`Services.warm`), webhook deliveries left pending
+by a restart going out.
 """
 
 from __future__ import annotations
@@ -53,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # Read by Sanic when Rasa creates its app.
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
-    from bot.ops import logs, model_loading
+    from bot.ops import action_results, logs, model_loading
 
     model_loading.install()  # before Rasa is imported (see bot/ops/model_loading.py)
+    action_results.install()  # each action call's answer checked without re-checking a schema
     from rasa.core.run import serve_application
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.common import configure_logging_and_warnings

@@ -1,13 +1,13 @@
 """Where a Rasa server's CPU goes while it serves customers: `make profile-turns`.
 
-    python -m bot.tools.turn_profile [--level 10] [--seconds 30] [--out results/turns]
+    python -m bot.tools.turn_profile [--level 10] [--seconds 30] [--gil] [--out results/turns]
 
 Starts Relay as the bench does (bot/tools/bench/stacks.py: the trained model, its
 action server, SQLite), warms it up with every bench script once, then lets `--level`
 simulated customers talk to it for `--seconds` (bot/tools/bench/load.py) while py-spy
 samples the Rasa server 100 times a second. Each sample (a stack of the threads that
-were running, not waiting) is put in the first part below whose code it is in, Relay's
-own first, so what is ours stands out: report.md (a table of shares, and Relay's
+were running, not waiting) is put in the part (PARTS) of its innermost frame that is in
+one, so Relay's own time stands out: report.md (a table of shares, and Relay's
 hottest functions), profile.json, parts.png and py-spy's raw stacks.
 
 py-spy must be installed beside the venv's Python or on PATH (`pip install py-spy`;
@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,53 +43,77 @@ from bot.tools.soak.stack import RASA, StackError
 
 MODEL = ROOT / "models" / "relay.tar.gz"
 RATE = 100  # samples a second
-OURS = ("/bot/", "/actions/")
-# (part, the texts one of which a stack must contain), in order: a sample goes to the first.
-PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Relay: sentiment (bot/nlu/sentiment*)", ("/bot/nlu/sentiment",)),
-    ("Relay: other NLU components (bot/nlu/)", ("/bot/nlu/",)),
-    ("Relay: policies (bot/policies/)", ("/bot/policies/",)),
-    (
-        "Relay: channels, gate, console (bot/channels, bot/console)",
-        ("/bot/channels/", "/bot/console/"),
-    ),
-    ("Relay: services, ops (bot/ops, bot/services, bot/handoff)", ("/bot/",)),
-    ("spaCy (tokenizer, lemmas, patterns)", ("/spacy/", "/thinc/")),
-    ("DIET (TensorFlow)", ("diet_classifier",)),
-    ("TED (TensorFlow)", ("ted_policy",)),
-    ("other featurizers", ("/featurizers/",)),
-    ("other policies", ("/rasa/core/policies/",)),
-    ("conversation store (SQL)", ("tracker_store", "/sqlalchemy/")),
-    ("action server calls", ("/rasa/core/actions/", "/rasa/utils/endpoints")),
-    ("Rasa: processor, graph, events", ("/rasa/",)),
-    ("HTTP (Sanic, aiohttp, JSON)", ("/sanic/", "/aiohttp/", "/json/", "ujson")),
+OURS = (f"{ROOT}/bot/", f"{ROOT}/actions/")
+# Innermost frames of a thread that waits (py-spy can't always tell, without pausing the
+# process, a thread blocked in C from a running one): such samples are not CPU.
+WAITING = (
+    "_worker (/",  # an idle worker thread, waiting for work (concurrent/futures/thread.py)
+    "wait (/",  # threading's Condition and Event
+    "select (/",  # an event loop with nothing to do
+    "run_forever (/",
+    "serve (/",  # Sanic's loop, waiting in C
 )
-OTHER = "other (interpreter, asyncio, libraries)"
+# (part, texts one of which a frame's file contains). A sample goes to the part of its
+# innermost frame that is in one: Relay's code by its own time, a library by the time
+# spent inside it (spaCy called by Relay's sentiment counts as spaCy).
+PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Relay: sentiment", (f"{ROOT}/bot/nlu/sentiment",)),
+    ("Relay: other NLU components", (f"{ROOT}/bot/nlu/",)),
+    ("Relay: policies", (f"{ROOT}/bot/policies/",)),
+    ("Relay: channels, gate, console", (f"{ROOT}/bot/channels/", f"{ROOT}/bot/console/")),
+    ("Relay: the rest (ops, services, handoff)", (f"{ROOT}/bot/", f"{ROOT}/actions/")),
+    ("spaCy", ("/spacy/", "/thinc/", "/srsly/")),
+    ("DIET", ("/diet_classifier.py",)),
+    ("TED", ("/ted_policy.py",)),
+    ("TensorFlow, Keras", ("/tensorflow/", "/keras/")),
+    ("featurizers", ("/featurizers/",)),
+    ("other policies", ("/rasa/core/policies/",)),
+    ("SQL (SQLAlchemy, SQLite)", ("/sqlalchemy/", "/sqlite3/")),
+    ("Rasa: tracker store", ("/rasa/core/tracker_store.py",)),
+    ("Rasa: events, trackers, domain", ("/rasa/shared/core/",)),
+    ("Rasa: action calls and their checks", ("/rasa/core/actions/", "/jsonschema/")),
+    ("Rasa: processor, graph, the rest", ("/rasa/",)),
+    ("HTTP (Sanic, aiohttp, httptools)", ("/sanic/", "/aiohttp/", "/httptools/", "/multidict/")),
+    ("JSON, YAML", ("/json/", "ujson", "/yaml/", "ruamel")),
+    ("asyncio", ("/asyncio/",)),
+    ("NumPy, SciPy, scikit-learn", ("/numpy/", "/scipy/", "/sklearn/")),
+)
+OTHER = "other (the interpreter, the standard library)"
 
 
 @dataclass
 class Profile:
-    """The samples of one run, by part, and Relay's own functions by self time."""
+    """The samples of one run, by part, and Relay's own functions by their own time (the
+    samples whose innermost frame is Relay's)."""
 
     samples: int = 0
+    waiting: int = 0
     parts: Counter[str] = field(default_factory=Counter)
     ours: Counter[str] = field(default_factory=Counter)
 
 
-def part_of(stack: str) -> str:
-    """The part of PARTS a py-spy stack (`frame;frame;...`, outermost first) is in."""
-    for name, needles in PARTS:
-        if any(needle in stack for needle in needles):
-            return name
+def part_of(frames: list[str]) -> str:
+    """The part of PARTS of a py-spy stack's innermost frame that is in one (frames
+    outermost first, each `function (file:line)`)."""
+    for frame in reversed(frames):
+        where = frame.partition(" (")[2]
+        for name, needles in PARTS:
+            if any(needle in where for needle in needles):
+                return name
     return OTHER
 
 
 def innermost_ours(frames: list[str]) -> str | None:
     """The innermost frame of Relay's own code in a stack, as `function (file:line)`."""
     for frame in reversed(frames):
-        if any(part in frame for part in OURS) and "/.venv/" not in frame:
+        if any(f"({part}" in frame for part in OURS):
             return frame
     return None
+
+
+def waiting(frames: list[str]) -> bool:
+    """Whether a sample's thread was waiting, by its innermost frame."""
+    return frames[-1].startswith(WAITING)
 
 
 def read_raw(text: str) -> Profile:
@@ -99,11 +124,14 @@ def read_raw(text: str) -> Profile:
         if not stack or not number.isdigit():
             continue
         count = int(number)
+        frames = stack.split(";")
+        if waiting(frames):
+            profile.waiting += count
+            continue
         profile.samples += count
-        profile.parts[part_of(stack)] += count
-        ours = innermost_ours(stack.split(";"))
-        if ours is not None:
-            profile.ours[_short(ours)] += count
+        profile.parts[part_of(frames)] += count
+        if innermost_ours(frames[-1:]) is not None:  # Relay's own code was running
+            profile.ours[_short(frames[-1])] += count
     return profile
 
 
@@ -111,10 +139,7 @@ def _short(frame: str) -> str:
     """`function (/long/path/bot/x.py:12)` as `function (bot/x.py)`."""
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in OURS:
-        if marker in path:
-            path = marker.strip("/") + "/" + path.split(marker, 1)[1]
-            break
+    path = path.removeprefix(f"{ROOT}/")
     return f"{name} ({path})"
 
 
@@ -131,7 +156,9 @@ def markdown(profile: Profile, figures: dict[str, object], command: str) -> str:
         f"{figures['turns']} turns ({figures['turns_per_second']} turns/s, "
         f"{figures['errors']} errors); load average before / after "
         f"{figures['load_before']} / {figures['load_after']}",
-        f"- py-spy: {profile.samples} samples of running threads at {RATE}/s",
+        f"- py-spy: {profile.samples} samples of running threads at {RATE}/s (and "
+        f"{profile.waiting} of threads waiting, left out)"
+        + ("; only the thread holding the GIL (`--gil`)" if figures.get("gil") else ""),
         "",
         "| Part | Samples | Share |",
         "| --- | ---: | ---: |",
@@ -140,7 +167,7 @@ def markdown(profile: Profile, figures: dict[str, object], command: str) -> str:
         lines.append(f"| {name} | {count} | {100 * count / total:.1f}% |")
     ours = sum(count for name, count in profile.parts.items() if name.startswith("Relay"))
     lines += ["", f"Relay's own code: {100 * ours / total:.1f}% of the samples.", ""]
-    lines += ["Relay's hottest functions (innermost frame of Relay's code in a sample):", ""]
+    lines += ["Relay's hottest functions, by their own time (the sample's innermost frame):", ""]
     lines += ["| Function | Samples | Share |", "| --- | ---: | ---: |"]
     for name, count in profile.ours.most_common(15):
         lines.append(f"| `{name}` | {count} | {100 * count / total:.1f}% |")
@@ -187,7 +214,9 @@ async def _serve(stack: RelayStack, level: int, seconds: float) -> dict[str, obj
     }
 
 
-def profile_run(spy: str, level: int, seconds: float, out: Path) -> dict[str, object]:
+def profile_run(
+    spy: str, level: int, seconds: float, out: Path, gil: bool = False
+) -> dict[str, object]:
     """Starts Relay, serves `level` customers for `seconds` under py-spy; writes out/."""
     raw = out / "py-spy.txt"
     with tempfile.TemporaryDirectory(prefix="relay-turns-") as folder:
@@ -197,19 +226,19 @@ def profile_run(spy: str, level: int, seconds: float, out: Path) -> dict[str, ob
             pid = stack.processes[RASA].pid
             # Attached only now: the model's loading is not what is measured.
             recorder = subprocess.Popen(
-                [spy, "record", "--nonblocking", "-r", str(RATE), "-f", "raw", "-o", str(raw),
-                 "--pid", str(pid)],
+                [spy, "record", "--nonblocking", "--full-filenames", "-r", str(RATE), "-f", "raw",
+                 "-o", str(raw), "--pid", str(pid), *(["--gil"] if gil else [])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             before = os.getloadavg()[0]
             time.sleep(1.0)  # py-spy attaches
             figures = asyncio.run(_serve(stack, level, seconds))
-            recorder.terminate()  # py-spy writes its file when told to stop
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
             recorder.wait(timeout=60)
             figures.update(load_before=f"{before:.2f}", load_after=f"{os.getloadavg()[0]:.2f}")
         finally:
             stack.stop()
-    return {"level": level, "seconds": seconds, **figures}
+    return {"level": level, "seconds": seconds, "gil": gil, **figures}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "turns")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples of the thread holding the GIL: Python's own CPU (work in C that "
+        "lets go of the GIL, TensorFlow's and SQLite's, and waits on the disk are left out)",
+    )
     args = parser.parse_args(argv)
     spy = py_spy()
     if spy is None:
@@ -227,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     try:
-        figures = profile_run(spy, args.level, args.seconds, args.out)
+        figures = profile_run(spy, args.level, args.seconds, args.out, args.gil)
     except StackError as error:
         print(f"Relay did not start: {error}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import rasa.core.run
 
-from bot.ops import logs, model_loading
+from bot.ops import action_results, logs, model_loading
 from bot.tools import rasa_server
 
 
@@ -22,6 +22,7 @@ def test_the_token_comes_from_the_environment_and_the_server_is_hardened(
     )
     monkeypatch.setattr(logs, "install", lambda secrets=(): seen.update(secrets=list(secrets)))
     monkeypatch.setattr(model_loading, "install", lambda: seen.update(fast_load=True))
+    monkeypatch.setattr(action_results, "install", lambda: seen.update(fast_check=True))
     monkeypatch.setenv("RELAY_API_TOKEN", "token-from-the-environment")
     monkeypatch.setenv("RELAY_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SANIC_REQUEST_MAX_SIZE", raising=False)
@@ -44,4 +45,5 @@ def test_the_token_comes_from_the_environment_and_the_server_is_hardened(
     assert seen["server_listeners"] == [(rasa_server._on_start, "after_server_start")]
     assert seen["secrets"] == ["token-from-the-environment"]  # kept out of the logs
     assert seen["fast_load"] is True  # DIET and TED load without a training step
+    assert seen["fast_check"] is True  # the action server's answers checked cheaply
     assert os.environ["SANIC_REQUEST_MAX_SIZE"] == str(rasa_server.MAX_REQUEST_BYTES)
