@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -67,24 +69,37 @@ def finetune_arguments(base: Path, fraction: float) -> list[str]:
 
 
 def profile(
-    config: Path, root: Path, base: Path, fractions: list[float], keep: Path
+    config: Path,
+    root: Path,
+    base: Path,
+    fractions: list[float],
+    keep: Path,
+    save: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
-    """Full training and fine-tunings after five new examples; the new-intent check."""
+    """Fine-tunings and a full training after five new examples, each scored as soon as it is
+    trained; then the new-intent check. `save` gets the results after each step."""
     results: dict[str, Any] = {}
     keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="relay-finetune-") as scratch:
         workspace = workspace_copy(root, Path(scratch) / "nlu_change")
         for intent, text in NEW_EXAMPLES:
             add_example(workspace / "data", intent, text)
-        runs: list[tuple[str, list[str]]] = [("full", [])]
-        runs += [(f"finetune_{f:g}", finetune_arguments(base, f)) for f in fractions]
-        for name, extra in runs:
+        runs = [(f"finetune_{f:g}", finetune_arguments(base, f)) for f in fractions]
+        for name, extra in [*runs, ("full", [])]:
             progress(f"{name}: training after {len(NEW_EXAMPLES)} new examples...")
-            run = train(config, workspace, Path(scratch) / f"cache_{name}", name, extra)
+            try:
+                run = train(config, workspace, Path(scratch) / f"cache_{name}", name, extra)
+            except RuntimeError as error:
+                results[name] = {"failed": str(error)[-1500:]}
+                progress(f"{name}: failed\n{error}")
+                save(results)
+                continue
             progress(f"{name}: {run.wall_seconds:.0f} s")
             model = keep / f"{name}.tar.gz"
-            (workspace / "models" / f"{name}.tar.gz").replace(model)
-            results[name] = {"model": str(model), "run": asdict(run)}
+            shutil.move(workspace / "models" / f"{name}.tar.gz", model)
+            results[name] = {"model": str(model), "run": asdict(run), "quality": quality(model)}
+            progress(f"{name}: {results[name]['quality']}")
+            save(results)
 
         new_intent = workspace_copy(root, Path(scratch) / "new_intent")
         add_intent(new_intent, NEW_INTENT, NEW_INTENT_EXAMPLES)
@@ -96,6 +111,7 @@ def profile(
         except RuntimeError as error:
             results["new_intent"] = {"refused": True, "reason": refusal(str(error))}
         progress(f"new intent: {results['new_intent']}")
+        save(results)
     return results
 
 
@@ -114,6 +130,9 @@ def report(results: dict[str, Any], command: str, load: str) -> str:
     ]
     for name, result in results.items():
         if name == "new_intent":
+            continue
+        if "failed" in result:
+            lines.append(f"| {name} | failed: see metrics.json | | | | | |")
             continue
         run, scores = result["run"], result["quality"]
         diet = run["components"].get("DIETClassifier", float("nan"))
@@ -140,19 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/finetuning"))
     args = parser.parse_args(argv)
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    results = profile(
-        args.config, Path.cwd(), args.base.resolve(), args.epoch_fraction, args.out / "models"
-    )
-    for name, result in results.items():
-        if name != "new_intent":
-            result["quality"] = quality(Path(result["model"]))
-            progress(f"{name}: {result['quality']}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     command = f"python -m bot.tools.profile_finetuning --base {args.base} " + " ".join(
         f"--epoch-fraction {fraction:g}" for fraction in args.epoch_fraction
     )
-    (args.out / "report.md").write_text(report(results, command, load), encoding="utf-8")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def save(results: dict[str, Any]) -> None:
+        (args.out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        (args.out / "report.md").write_text(report(results, command, load), encoding="utf-8")
+
+    base = args.base.resolve()
+    profile(args.config, Path.cwd(), base, args.epoch_fraction, args.out / "models", save)
     progress(f"Report: {args.out / 'report.md'}")
     return 0
 

@@ -77,6 +77,7 @@ def test_report_has_a_row_per_training_and_rasas_answer_to_a_new_intent() -> Non
     results = {
         "full": run(400, 200, 0.971),
         "finetune_0.2": run(120, 40, 0.969),
+        "finetune_0.5": {"failed": "rasa train failed (1)"},
         "new_intent": {"refused": True, "reason": "Cannot finetune because NLU training data"},
     }
 
@@ -84,5 +85,6 @@ def test_report_has_a_row_per_training_and_rasas_answer_to_a_new_intent() -> Non
 
     assert "| full | 400 | 600 | 200 | 0.971 | 0.940 | 0.900 |" in text
     assert "| finetune_0.2 | 120 | 180 | 40 | 0.969 |" in text
+    assert "| finetune_0.5 | failed: see metrics.json |" in text
     assert "Rasa refused to fine-tune: Cannot finetune because NLU training data" in text
     assert "load average before the run 1.00 1.50 2.00" in text and "`the command`" in text
