@@ -84,7 +84,8 @@ def profile(
         workspace = workspace_copy(root, Path(scratch) / "nlu_change")
         for intent, text in NEW_EXAMPLES:
             add_example(workspace / "data", intent, text)
-        runs = [(f"finetune_{f:g}", finetune_arguments(base, f)) for f in fractions]
+        # No dots in a model name: Rasa would take ".2" for a file suffix and replace it.
+        runs = [(f"finetune_{round(f * 100)}pct", finetune_arguments(base, f)) for f in fractions]
         for name, extra in [*runs, ("full", [])]:
             progress(f"{name}: training after {len(NEW_EXAMPLES)} new examples...")
             try:
