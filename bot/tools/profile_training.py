@@ -98,7 +98,8 @@ def train(config: Path, workspace: Path, cache: Path, name: str, extra: Sequence
     finished = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, children_cpu_seconds() - before_cpu
     if finished.returncode != 0:
-        output = (finished.stdout + finished.stderr)[-3000:]
+        # Rasa's own error is on stdout; stderr's warnings would push it out of a joint tail.
+        output = finished.stdout[-3000:] + "\n" + finished.stderr[-3000:]
         raise RuntimeError(f"rasa train failed ({finished.returncode}):\n{output}")
     components, restored = component_times(finished.stdout + "\n" + finished.stderr)
     return Run(round(wall, 1), round(cpu, 1), components, restored)

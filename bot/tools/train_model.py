@@ -29,7 +29,8 @@ EPOCH_FRACTION = 0.2
 # Fine-tuning keeps the word vocabulary of the last full training (Rasa's CountVectorsFeaturizer
 # does not grow it), so new words reach DIET's word features only in a full training.
 MAX_FINETUNES = 5
-REFUSAL = re.compile(r"Cannot finetune[^\n]*")
+# Rasa's reason, up to the end of its line or its terminal colour code.
+REFUSAL = re.compile(r"Cannot finetune[^\n\x1b]*")
 NLU_SUFFIXES = (".yml", ".yaml")
 
 
@@ -107,14 +108,9 @@ def decide(model: Path, previous: Sources | None, current: Sources, max_finetune
         return Decision(FULL, f"no record of what {model} was trained on (or not by this tool)")
     if previous.rasa != current.rasa:
         return Decision(FULL, f"{model} is from Rasa {previous.rasa}")
-    for name, label in (
-        ("config", "config.yml"),
-        ("domain", "the domain"),
-        ("stories", "the stories or rules"),
-        ("other_data", "the entity patterns"),
-    ):
-        if getattr(previous, name) != getattr(current, name):
-            return Decision(FULL, f"{label} changed, not only NLU examples")
+    if previous.config != current.config:
+        return Decision(FULL, "config.yml changed, not only NLU examples")
+    # Before the domain: a new intent changes both, and this names it.
     if previous.labels != current.labels:
         details = [
             changed_labels("intents", previous.intents, current.intents),
@@ -122,6 +118,13 @@ def decide(model: Path, previous: Sources | None, current: Sources, max_finetune
         ]
         said = "; ".join(detail for detail in details if detail) or "roles, groups or actions"
         return Decision(FULL, f"the NLU labels changed ({said}); Rasa fine-tunes only on the same")
+    for name, label in (
+        ("domain", "the domain"),
+        ("stories", "the stories or rules"),
+        ("other_data", "the entity patterns"),
+    ):
+        if getattr(previous, name) != getattr(current, name):
+            return Decision(FULL, f"{label} changed, not only NLU examples")
     if previous.nlu == current.nlu:
         return Decision(KEEP, f"nothing {model} was trained on changed")
     if previous.finetunes >= max_finetunes:

@@ -131,7 +131,8 @@ def test_anything_but_nlu_examples_means_a_full_training(
 
 
 def test_a_new_intent_is_named_and_trained_in_full(model: Path) -> None:
-    current = sources(nlu="n2", labels="l2", intents=["ask_gift_wrapping", "goodbye"])
+    new = ["ask_gift_wrapping", "goodbye"]
+    current = sources(nlu="n2", labels="l2", domain="d2", intents=new)
 
     decision = decide(model, sources(), current, max_finetunes=5)
 
@@ -180,6 +181,8 @@ def test_refusal_is_rasas_own_sentence() -> None:
 
     assert refusal(output).startswith("Cannot finetune because NLU training data contains new")
     assert refusal("Traceback: something else") == ""
+    coloured = "\x1b[91mInvalidConfigException: Cannot finetune because keys changed.\x1b[0m\n"
+    assert refusal(coloured) == "Cannot finetune because keys changed."
 
 
 @pytest.fixture
