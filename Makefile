@@ -32,7 +32,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help run run-scaled test train spacy shell agent validate crossval eval eval-sentiment tune-sentiment ablation lint audit clean \
-  privacy-export privacy-delete purge soak bench bench-actions profile-turns demo-data profile-training profile-startup
+  privacy-export privacy-delete purge soak bench bench-actions profile-turns demo-data profile-training \
+  profile-finetuning profile-startup
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,11 +51,14 @@ $(SPACY_MODEL): $(STAMP) data/patterns/entities.jsonl bot/nlu/spacy_model.py
 
 spacy: $(SPACY_MODEL)  ## Build the spaCy pipeline (tokenizer, lemmas, entity patterns)
 
+# FINETUNE=1: after a change to NLU examples only (same intents and entities), fine-tune the previous
+# model instead (DIET continues from its weights for a fifth of its epochs); anything else trains in
+# full. bot/tools/train_model.py says which it did and why; figures in docs/performance.md, "Training".
 $(MODEL): $(STAMP) $(SPACY_MODEL) config.yml domain.yml $(TRAINING_DATA)
-	$(RASA) train --config config.yml --domain domain.yml --data data \
-	  --out models --fixed-model-name relay
+	$(PY) -m bot.tools.train_model --config config.yml --domain domain.yml --data data \
+	  --out models --name relay $(if $(filter 1 yes,$(FINETUNE)),--finetune)
 
-train: $(MODEL)  ## Train the model when the data, config or domain changed
+train: $(MODEL)  ## Train the model when the data, config or domain changed (FINETUNE=1: fine-tune after an NLU-only change)
 
 run: $(MODEL)  ## Install, train if needed, and start Relay on localhost (Ctrl-C stops)
 	$(PY) -m bot.tools.run --model $(MODEL)
@@ -113,6 +117,10 @@ soak: $(MODEL)  ## Mixed load with faults on the real stack for MINUTES (4); fig
 profile-training: $(STAMP) $(SPACY_MODEL)  ## Time each part of a full training and a one-example retraining, with quality (report + plot)
 	$(PY) -m bot.tools.profile_training --config config.yml $(if $(COMPARE),--config $(COMPARE)) \
 	  --out results/training
+
+profile-finetuning: $(MODEL)  ## Full training vs `rasa train --finetune` (0.2, 0.5 of the epochs) after 5 new NLU examples, with quality; results/finetuning/
+	$(PY) -m bot.tools.profile_finetuning --config config.yml --base $(MODEL) \
+	  --epoch-fraction 0.2 --epoch-fraction 0.5 --out results/finetuning
 
 profile-startup: $(MODEL)  ## Rasa server start-up per phase, Relay before/after vs plain Rasa (ARGS="--rounds 2 --py-spy"); results/startup/
 	$(PY) -m bot.tools.startup_profile --out results/startup $(ARGS)

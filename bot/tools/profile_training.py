@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -80,12 +81,15 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def train(config: Path, workspace: Path, cache: Path, name: str) -> Run:
-    """`rasa train` of the copy in `workspace` with Rasa's cache in `cache`."""
+def train(config: Path, workspace: Path, cache: Path, name: str, extra: Sequence[str] = ()) -> Run:
+    """`rasa train` of the copy in `workspace` with Rasa's cache in `cache`.
+
+    `extra` goes on the command line as it is (e.g. `--finetune old.tar.gz`).
+    """
     rasa = str(Path(sys.executable).with_name("rasa"))
     command = [rasa, "train", "--config", str(config), "--domain", str(workspace / "domain.yml")]
     command += ["--data", str(workspace / "data"), "--out", str(workspace / "models")]
-    command += ["--fixed-model-name", name]
+    command += ["--fixed-model-name", name, *extra]
     environment = os.environ | {
         "RASA_CACHE_DIRECTORY": str(cache),
         "RASA_TELEMETRY_ENABLED": "false",
@@ -94,7 +98,8 @@ def train(config: Path, workspace: Path, cache: Path, name: str) -> Run:
     finished = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, children_cpu_seconds() - before_cpu
     if finished.returncode != 0:
-        output = (finished.stdout + finished.stderr)[-3000:]
+        # Rasa's own error is on stdout; stderr's warnings would push it out of a joint tail.
+        output = finished.stdout[-3000:] + "\n" + finished.stderr[-3000:]
         raise RuntimeError(f"rasa train failed ({finished.returncode}):\n{output}")
     components, restored = component_times(finished.stdout + "\n" + finished.stderr)
     return Run(round(wall, 1), round(cpu, 1), components, restored)

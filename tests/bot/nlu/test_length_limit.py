@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -26,3 +31,13 @@ def test_short_messages_and_training_data_are_untouched() -> None:
     data = TrainingData([Message.build("where is my order", "order_status")])
     assert limit.process_training_data(data).training_examples[0].get("text") == "where is my order"
     assert limit.process([Message.build("hi")])[0].get("text") == "hi"
+
+
+def test_loaded_for_finetuning_it_keeps_its_limit(tmp_path: Path) -> None:
+    # `rasa train --finetune` builds every component with load(); this one stores nothing.
+    finetuning = ExecutionContext(GraphSchema({}), "test", is_finetuning=True)
+    limit = MessageLengthLimit.load(
+        {"max_characters": 20}, LocalModelStorage(tmp_path), Resource("limit"), finetuning
+    )
+    [message] = limit.process([Message.build("where is my order please tell me now")])
+    assert message.get("text") == "where is my order"

@@ -150,3 +150,29 @@ def test_missing_model_loads_with_every_message_neutral(
     )
     message = component.process([_message("this is awful", nlp)])[0]
     assert message.get("sentiment")["label"] == "neutral"
+
+
+def test_loaded_for_finetuning_it_learns_the_new_data_from_scratch(
+    storage: LocalModelStorage, nlp: spacy.language.Language
+) -> None:
+    # `rasa train --finetune` builds each component with load(), then calls train().
+    resource = _component(storage).train(_training_data(nlp))
+    config = {**SentimentAnalyzer.get_default_config(), "min_examples": 6}
+    finetuning = ExecutionContext(GraphSchema({}), "test", is_finetuning=True)
+    loaded = SentimentAnalyzer.load(config, storage, resource, finetuning)
+    swapped = {"negative": "positive", "neutral": "neutral", "positive": "negative"}
+    relabelled = TrainingData(
+        [
+            _message(text, nlp, sentiment=swapped[label])
+            for label, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+
+    assert loaded.train(relabelled) == resource
+
+    reloaded = SentimentAnalyzer.load(
+        config, storage, resource, ExecutionContext(GraphSchema({}), "test")
+    )
+    [awful] = reloaded.process([_message("this is awful", nlp)])
+    assert awful.get("sentiment")["label"] == "positive"

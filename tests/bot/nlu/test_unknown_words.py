@@ -119,3 +119,24 @@ def test_vocabulary_lookup_needs_four_letters_for_typos() -> None:
     vocabulary = Vocabulary({"cat", "order"})
     assert vocabulary.knows("cat") and not vocabulary.knows("cap")
     assert vocabulary.knows("oder") and not vocabulary.knows("odre")
+
+
+def test_loaded_for_finetuning_it_learns_the_new_vocabulary(tmp_path: Path, nlp) -> None:
+    # `rasa train --finetune` builds each component with load(), then calls train().
+    storage = LocalModelStorage(tmp_path)
+    config = UnknownWordsGuard.get_default_config()
+    created = UnknownWordsGuard.create(
+        config, storage, Resource("unknown"), ExecutionContext(GraphSchema({}), "test")
+    )
+    resource = created.train(TrainingData([_example(text, nlp) for text in TRAINING]))
+    finetuning = ExecutionContext(GraphSchema({}), "test", is_finetuning=True)
+    loaded = UnknownWordsGuard.load(config, storage, resource, finetuning)
+    texts = [*TRAINING, "zorbly wibble frumious"]
+
+    assert loaded.train(TrainingData([_example(text, nlp) for text in texts])) == resource
+
+    reloaded = UnknownWordsGuard.load(
+        config, storage, resource, ExecutionContext(GraphSchema({}), "test")
+    )
+    assert confidence(reloaded, "zorbly wibble frumious", nlp) == pytest.approx(0.99)
+    assert confidence(reloaded, "where is my order", nlp) == pytest.approx(0.99)

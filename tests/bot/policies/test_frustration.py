@@ -195,3 +195,19 @@ def test_a_calm_turn_ends_the_bout(domain: Domain, policy: FrustrationPolicy) ->
     assert conversation.get_slot("frustration")["acknowledged"] is False
     annoyed = said("this is ridiculous, my refund is late", "refund_status", "negative", -0.6)
     assert _turn(policy, domain, conversation, annoyed) == "action_acknowledge_frustration"
+
+
+def test_loaded_for_finetuning_it_trains_like_a_new_one(tmp_path: Path, domain: Domain) -> None:
+    # `rasa train --finetune` builds each policy with load() from the old model, in which this
+    # policy stored nothing, then calls train().
+    config = {**FrustrationPolicy.get_default_config(), "phrases": ["third time"]}
+    finetuning = ExecutionContext(GraphSchema({}), "test", is_finetuning=True)
+    loaded = FrustrationPolicy.load(
+        config, LocalModelStorage(tmp_path), Resource("frustration"), finetuning
+    )
+
+    assert isinstance(loaded, FrustrationPolicy)
+    assert loaded.settings.phrases == ("third time",)
+    assert loaded.train([], domain) == Resource("frustration")
+    with pytest.raises(InvalidDomain, match="action_acknowledge_frustration"):
+        loaded.train([], Domain.from_dict({"intents": ["greet"]}))
